@@ -1,0 +1,88 @@
+"""Who may see or do what. Every view and API endpoint asks here; nothing else decides.
+
+Public pages (home, directory, organisation pages, news, static pages, the join form) need no
+permission. Everything below is scoped to one territory, and organisation-level permissions to one
+organisation: a role in Milan grants nothing in another territory.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Role
+
+
+class Perm(StrEnum):
+    # Territory-wide, coordinators only.
+    REVIEW_JOIN_REQUESTS = "review_join_requests"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_CONTENT = "manage_content"
+    # Organisation-level.
+    VIEW_ORGANISATION_DASHBOARD = "view_organisation_dashboard"
+    EDIT_ORGANISATION = "edit_organisation"
+
+
+TERRITORY_PERMS: dict[Perm, set[str]] = {
+    Perm.REVIEW_JOIN_REQUESTS: {Role.Kind.COORDINATOR},
+    Perm.VIEW_AUDIT_LOG: {Role.Kind.COORDINATOR},
+    Perm.MANAGE_CONTENT: {Role.Kind.COORDINATOR},
+}
+
+ORGANISATION_PERMS: dict[Perm, set[str]] = {
+    Perm.VIEW_ORGANISATION_DASHBOARD: {Role.Kind.ORG_ADMIN, Role.Kind.ORG_STAFF, Role.Kind.PROVIDER_STAFF},
+    Perm.EDIT_ORGANISATION: {Role.Kind.ORG_ADMIN},
+}
+
+
+def roles_of(user) -> list[Role]:
+    """The user's roles, loaded once per request object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_mire_roles", None)
+    if cached is None:
+        cached = list(Role.objects.filter(user=user).select_related("territory", "organisation"))
+        user._mire_roles = cached
+    return cached
+
+
+def is_coordinator(user, territory=None) -> bool:
+    return any(
+        r.kind == Role.Kind.COORDINATOR and (territory is None or r.territory_id == territory.pk)
+        for r in roles_of(user)
+    )
+
+
+def can(user, perm: Perm, *, territory=None, organisation=None) -> bool:
+    """May `user` do `perm` in `territory` (or for `organisation`, which implies its territory)?"""
+    if organisation is not None:
+        territory = organisation.territory
+    if territory is None:
+        raise ValueError("A permission is always asked within a territory.")
+    roles = [r for r in roles_of(user) if r.territory_id == territory.pk]
+    if perm in TERRITORY_PERMS:
+        return any(r.kind in TERRITORY_PERMS[perm] for r in roles)
+    if perm in ORGANISATION_PERMS:
+        if organisation is None:
+            raise ValueError(f"{perm} is asked for one organisation.")
+        allowed = ORGANISATION_PERMS[perm]
+        # The coordinator oversees every organisation of the network.
+        return any(
+            r.kind == Role.Kind.COORDINATOR or (r.kind in allowed and r.organisation_id == organisation.pk)
+            for r in roles
+        )
+    raise ValueError(f"Unknown permission {perm!r}")
+
+
+def require(user, perm: Perm, *, territory=None, organisation=None) -> None:
+    if not can(user, perm, territory=territory, organisation=organisation):
+        raise PermissionDenied
+
+
+def organisations_of(user, *kinds: str) -> list:
+    """The organisations where the user holds one of `kinds` (any kind when none given)."""
+    return [r.organisation for r in roles_of(user) if r.organisation and (not kinds or r.kind in kinds)]
+
+
+def needs_two_factor(user) -> bool:
+    """Coordinators and staff of the admin site must sign in with TOTP."""
+    return bool(getattr(user, "is_staff", False)) or is_coordinator(user)

@@ -1,0 +1,32 @@
+"""The audit log: one row per change to money, membership or personal data.
+
+Call `record()` inside the transaction that makes the change, so the change and its trace commit
+or roll back together.
+"""
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditLog, Territory
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    territory: Territory | None,
+    changes: dict[str, Any] | None = None,
+) -> AuditLog:
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        actor=actor if is_user else None,
+        actor_label=(actor.email if is_user else str(actor or "anonimo"))[:254],
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk or ""),
+        object_repr=str(obj)[:200],
+        territory=territory,
+        changes=changes or {},
+    )

@@ -1,0 +1,36 @@
+"""Outgoing mail: rendered from templates, kept as a page, sent by the background worker."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django_tasks import task
+
+from .models import SentMail
+
+
+def send_templated_mail(*, to: str, template: str, context: dict[str, Any]) -> SentMail:
+    """Render `<template>_subject.txt`, `.txt` and `.html`, store them, send after commit.
+
+    The stored copy gives each message a web address ("read it in the browser") and survives a
+    worker crash: the task only carries the row's id.
+    """
+    sent = SentMail(to=to)
+    context = {**context, "site_url": settings.SITE_URL, "web_url": settings.SITE_URL + sent.get_absolute_url()}
+    sent.subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())[:255]
+    sent.body_text = render_to_string(f"{template}.txt", context)
+    sent.body_html = render_to_string(f"{template}.html", context)
+    sent.save()
+    transaction.on_commit(lambda: deliver_mail.enqueue(sent.pk))
+    return sent
+
+
+@task()
+def deliver_mail(sent_mail_id: int) -> None:
+    sent = SentMail.objects.get(pk=sent_mail_id)
+    message = EmailMultiAlternatives(sent.subject, sent.body_text, settings.DEFAULT_FROM_EMAIL, [sent.to])
+    if sent.body_html:
+        message.attach_alternative(sent.body_html, "text/html")
+    message.send()

@@ -1,0 +1,137 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Territory(models.Model):
+    """A territory hosts one work-life-balance network; everything else belongs to one."""
+
+    slug = models.SlugField(_("identificativo"), max_length=60, unique=True)
+    name = models.CharField(_("nome"), max_length=120)
+    region = models.CharField(_("regione"), max_length=80, blank=True)
+    network_name = models.CharField(_("nome della rete"), max_length=200)
+    network_motto = models.CharField(_("motto"), max_length=200, blank=True)
+    description = models.TextField(_("descrizione"), blank=True)
+    center_latitude = models.DecimalField(_("latitudine del centro"), max_digits=9, decimal_places=6)
+    center_longitude = models.DecimalField(_("longitudine del centro"), max_digits=9, decimal_places=6)
+    contact_email = models.EmailField(_("email della rete"), blank=True)
+    is_active = models.BooleanField(_("attivo"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territorio")
+        verbose_name_plural = _("territori")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:territory_home", kwargs={"territory": self.slug})
+
+
+class Municipio(models.Model):
+    """An administrative district of a territory (Milan has nine Municipi)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="municipi")
+    number = models.PositiveSmallIntegerField(_("numero"))
+    name = models.CharField(_("nome"), max_length=120)
+
+    class Meta:
+        ordering = ["territory", "number"]
+        verbose_name = _("municipio")
+        verbose_name_plural = _("municipi")
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "number"], name="municipio_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def in_territory(self, territory: Territory) -> "AuditLogQuerySet":
+        return self.filter(territory=territory)
+
+
+class AuditLog(models.Model):
+    """Who changed what, and when. Written in the same transaction as the change itself."""
+
+    created_at = models.DateTimeField(_("quando"), auto_now_add=True, db_index=True)
+    territory = models.ForeignKey(Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("autore"), max_length=254, blank=True)
+    action = models.CharField(_("azione"), max_length=80, db_index=True)
+    object_type = models.CharField(_("tipo di oggetto"), max_length=80)
+    object_id = models.CharField(_("id oggetto"), max_length=64, blank=True)
+    object_repr = models.CharField(_("oggetto"), max_length=200, blank=True)
+    changes = models.JSONField(_("modifiche"), default=dict, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("voce del registro attività")
+        verbose_name_plural = _("registro attività")
+        indexes = [models.Index(fields=["territory", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class Page(models.Model):
+    """A static page (privacy notice, accessibility statement, legal notes)."""
+
+    slug = models.SlugField(_("identificativo"), max_length=80, unique=True)
+    title = models.CharField(_("titolo"), max_length=200)
+    title_en = models.CharField(_("titolo (inglese)"), max_length=200, blank=True)
+    body = models.TextField(_("testo (Markdown)"))
+    body_en = models.TextField(_("testo in inglese (Markdown)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("pagina")
+        verbose_name_plural = _("pagine")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:page", kwargs={"slug": self.slug})
+
+    @property
+    def localized_title(self) -> str:
+        return self.title_en if get_language() == "en" and self.title_en else self.title
+
+    @property
+    def localized_body(self) -> str:
+        return self.body_en if get_language() == "en" and self.body_en else self.body
+
+
+class SentMail(models.Model):
+    """A copy of each message we send, so every mail can also be read as a web page."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("messaggio inviato")
+        verbose_name_plural = _("messaggi inviati")
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:sent_mail", kwargs={"token": self.token})

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("pagine/<slug:slug>/", views.page, name="page"),
+    path("pagine/<slug:slug>/pdf/", views.page_pdf, name="page_pdf"),
+    path("posta/<uuid:token>/", views.sent_mail, name="sent_mail"),
+    path("<slug:territory>/", views.territory_home, name="territory_home"),
+]

@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from network.models import Article, NetworkRole
+
+from .models import Page, SentMail, Territory
+from .pdf import render_pdf
+from .territories import territory_view
+from .text import render_markdown
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    territories = list(Territory.objects.filter(is_active=True))
+    if len(territories) == 1:
+        return redirect(territories[0])
+    return render(request, "core/home.html", {"territories": territories})
+
+
+@require_safe
+@territory_view
+def territory_home(request: HttpRequest) -> HttpResponse:
+    territory = request.territory
+    counts = territory.organisations.filter(is_active=True).aggregate(
+        members=Count("id"),
+        partners=Count("id", filter=Q(network_role__in=[NetworkRole.LEAD, NetworkRole.PARTNER, NetworkRole.ATI_MEMBER])),
+        firms=Count("id", filter=Q(network_role=NetworkRole.MEMBER_FIRM)),
+        providers=Count("id", filter=Q(network_role=NetworkRole.PROVIDER)),
+    )
+    articles = Article.objects.published().filter(territory=territory)[:3]
+    return render(request, "core/territory_home.html", {"counts": counts, "articles": articles})
+
+
+def _page_context(slug: str) -> dict:
+    page = get_object_or_404(Page, slug=slug)
+    return {"page": page, "body": render_markdown(page.localized_body)}
+
+
+@require_safe
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "core/page.html", _page_context(slug))
+
+
+@require_safe
+def page_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    context = _page_context(slug)
+    return render_pdf(request, "core/page_pdf.html", context, filename=context["page"].localized_title)
+
+
+@require_safe
+@never_cache
+def sent_mail(request: HttpRequest, token) -> HttpResponse:
+    mail = get_object_or_404(SentMail, token=token)
+    return render(request, "core/sent_mail.html", {"mail": mail})
+
+
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers, and the benchmark's `ceiling`: one indexed SELECT."""
+    exists = Territory.objects.filter(slug=settings.DEFAULT_TERRITORY).exists()
+    return HttpResponse("ok" if exists else "no territory", content_type="text/plain")

@@ -1,0 +1,140 @@
+"""Changes to the network's membership. Each is one transaction with its audit row; mail goes on commit."""
+
+from typing import Any
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Role, User
+from core import audit
+from core.mail import send_templated_mail
+from core.models import Territory
+
+from .models import JoinRequest, Organisation
+
+
+class JoinRequestAlreadyDecided(Exception):
+    """The request was approved or rejected by someone else first."""
+
+
+@transaction.atomic(durable=True)
+def submit_join_request(*, territory: Territory, data: dict[str, Any], actor=None) -> JoinRequest:
+    """Store a validated application and tell the applicant and the coordinators."""
+    join_request = JoinRequest.objects.create(territory=territory, privacy_acknowledged_at=timezone.now(), **data)
+    audit.record(actor=actor or data["email"], action="join_request.submitted", obj=join_request, territory=territory)
+    send_templated_mail(
+        to=join_request.email,
+        template="network/email/join_received",
+        context={"join_request": join_request, "territory": territory},
+    )
+    review_url = settings.SITE_URL + reverse(
+        "network:join_request", kwargs={"territory": territory.slug, "pk": join_request.pk}
+    )
+    coordinators = User.objects.filter(
+        roles__kind=Role.Kind.COORDINATOR, roles__territory=territory, is_active=True
+    ).distinct()
+    for coordinator in coordinators:
+        send_templated_mail(
+            to=coordinator.email,
+            template="network/email/join_to_review",
+            context={"join_request": join_request, "territory": territory, "review_url": review_url},
+        )
+    return join_request
+
+
+def _lock_pending(join_request: JoinRequest) -> JoinRequest:
+    # Two coordinators may decide at once: lock the row and re-read its state under the lock.
+    locked = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if locked.status != JoinRequest.Status.PENDING:
+        raise JoinRequestAlreadyDecided
+    return locked
+
+
+def _unique_slug(territory: Territory, name: str) -> str:
+    base = slugify(name)[:100] or "organizzazione"
+    slug, n = base, 2
+    while Organisation.objects.filter(territory=territory, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic(durable=True)
+def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisation:
+    """Create the organisation and its admin account; email the applicant how to sign in."""
+    jr = _lock_pending(join_request)
+    territory = jr.territory
+    organisation = Organisation.objects.create(
+        territory=territory,
+        name=jr.name,
+        slug=_unique_slug(territory, jr.name),
+        kind=jr.kind,
+        size_class=jr.size_class,
+        network_role=jr.requested_role,
+        description=jr.motivation,
+        vat_number=jr.vat_number,
+        tax_code=jr.tax_code,
+        address=jr.address,
+        postal_code=jr.postal_code,
+        city=jr.city,
+        municipio=jr.municipio,
+        website=jr.website,
+        email=jr.email,
+        phone=jr.phone,
+    )
+    user = User.objects.filter(email__iexact=jr.email).first()
+    is_new_user = user is None
+    if is_new_user:
+        first, _sep, last = jr.contact_name.partition(" ")
+        user = User.objects.create_user(email=jr.email, first_name=first[:150], last_name=last[:150])
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    try:
+        with transaction.atomic():
+            Role.objects.create(user=user, kind=Role.Kind.ORG_ADMIN, territory=territory, organisation=organisation)
+    except IntegrityError:
+        pass  # Already admin of this organisation: nothing to add.
+    jr.status = JoinRequest.Status.APPROVED
+    jr.decided_at = timezone.now()
+    jr.decided_by = actor
+    jr.organisation = organisation
+    jr.save(update_fields=["status", "decided_at", "decided_by", "organisation"])
+    audit.record(actor=actor, action="join_request.approved", obj=jr, territory=territory,
+                 changes={"organisation": organisation.pk, "admin": user.email, "new_account": is_new_user})
+    audit.record(actor=actor, action="organisation.created", obj=organisation, territory=territory)
+    set_password_url = settings.SITE_URL + reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    send_templated_mail(
+        to=jr.email,
+        template="network/email/join_approved",
+        context={"join_request": jr, "organisation": organisation, "territory": territory,
+                 "is_new_user": is_new_user, "set_password_url": set_password_url,
+                 "login_url": settings.SITE_URL + reverse("account_login")},
+    )
+    return organisation
+
+
+@transaction.atomic(durable=True)
+def reject_join_request(*, join_request: JoinRequest, actor: User, reason: str) -> JoinRequest:
+    jr = _lock_pending(join_request)
+    jr.status = JoinRequest.Status.REJECTED
+    jr.decided_at = timezone.now()
+    jr.decided_by = actor
+    jr.rejection_reason = reason
+    jr.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+    audit.record(actor=actor, action="join_request.rejected", obj=jr, territory=jr.territory,
+                 changes={"reason": reason})
+    send_templated_mail(
+        to=jr.email,
+        template="network/email/join_rejected",
+        context={"join_request": jr, "territory": jr.territory},
+    )
+    return jr

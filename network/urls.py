@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "network"
+
+urlpatterns = [
+    path("<slug:territory>/organizzazioni/", views.directory, name="directory"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/", views.organisation, name="organisation"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/pdf/", views.organisation_pdf, name="organisation_pdf"),
+    path("<slug:territory>/aderisci/", views.join, name="join"),
+    path("<slug:territory>/aderisci/grazie/", views.join_thanks, name="join_thanks"),
+    path("<slug:territory>/notizie/", views.articles, name="articles"),
+    path("<slug:territory>/notizie/<slug:slug>/", views.article, name="article"),
+    path("<slug:territory>/notizie/<slug:slug>/pdf/", views.article_pdf, name="article_pdf"),
+    path("<slug:territory>/coordinamento/adesioni/", views.join_requests, name="join_requests"),
+    path("<slug:territory>/coordinamento/adesioni/<int:pk>/", views.join_request, name="join_request"),
+    path("<slug:territory>/coordinamento/adesioni/<int:pk>/approva/", views.approve_join_request, name="approve_join_request"),
+    path("<slug:territory>/coordinamento/adesioni/<int:pk>/respingi/", views.reject_join_request, name="reject_join_request"),
+    path("<slug:territory>/coordinamento/registro/", views.audit_log, name="audit_log"),
+]

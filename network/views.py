@@ -1,0 +1,186 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.permissions import Perm, require
+from core.models import AuditLog
+from core.pdf import render_pdf
+from core.territories import territory_view
+from core.text import render_markdown
+
+from . import services
+from .forms import DirectoryFilterForm, JoinRequestForm, RejectJoinRequestForm
+from .models import Article, JoinRequest, Organisation
+
+PAGE_SIZE = 20
+MAP_POINTS_MAX = 500
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@territory_view
+def directory(request: HttpRequest) -> HttpResponse:
+    territory = request.territory
+    form = DirectoryFilterForm(request.GET or None, territory=territory)
+    organisations = Organisation.objects.in_territory(territory).active().select_related("municipio")
+    if form.is_valid():
+        data = form.cleaned_data
+        organisations = organisations.search(data["q"])
+        if data["kind"]:
+            organisations = organisations.filter(kind=data["kind"])
+        if data["role"]:
+            organisations = organisations.filter(network_role=data["role"])
+        if data["municipio"]:
+            organisations = organisations.filter(municipio__number=data["municipio"])
+    page = Paginator(organisations.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    if request.htmx:
+        return render(request, "network/directory.html#results", context)
+    located = organisations.filter(latitude__isnull=False, longitude__isnull=False).order_by("name")
+    context["map_points"] = [
+        {"name": o.name, "lat": float(o.latitude), "lon": float(o.longitude), "url": o.get_absolute_url()}
+        for o in located.only("name", "slug", "latitude", "longitude", "territory")[:MAP_POINTS_MAX]
+    ]
+    return render(request, "network/directory.html", context)
+
+
+def _organisation_context(request: HttpRequest, slug: str) -> dict:
+    organisation = get_object_or_404(
+        Organisation.objects.in_territory(request.territory).active().select_related("municipio", "territory"),
+        slug=slug,
+    )
+    return {"organisation": organisation, "description": render_markdown(organisation.description)}
+
+
+@require_safe
+@territory_view
+def organisation(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "network/organisation.html", _organisation_context(request, slug))
+
+
+@require_safe
+@territory_view
+def organisation_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    context = _organisation_context(request, slug)
+    return render_pdf(request, "network/organisation_pdf.html", context, filename=context["organisation"].name)
+
+
+@require_http_methods(["GET", "POST"])
+@territory_view
+def join(request: HttpRequest) -> HttpResponse:
+    territory = request.territory
+    form = JoinRequestForm(request.POST or None, territory=territory)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "privacy_acknowledged"}
+        services.submit_join_request(territory=territory, data=data, actor=request.user if request.user.is_authenticated else None)
+        return redirect("network:join_thanks", territory=territory.slug)
+    return render(request, "network/join.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@require_safe
+@territory_view
+def join_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "network/join_thanks.html")
+
+
+@require_safe
+@login_required
+@territory_view
+def join_requests(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.REVIEW_JOIN_REQUESTS, territory=request.territory)
+    status = request.GET.get("status", JoinRequest.Status.PENDING)
+    if status not in JoinRequest.Status.values:
+        status = JoinRequest.Status.PENDING
+    requests = JoinRequest.objects.filter(territory=request.territory, status=status)
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "network/join_requests.html", {"page": page, "status": status, "statuses": JoinRequest.Status.choices})
+
+
+def _join_request_for_coordinator(request: HttpRequest, pk: int) -> JoinRequest:
+    require(request.user, Perm.REVIEW_JOIN_REQUESTS, territory=request.territory)
+    return get_object_or_404(JoinRequest.objects.select_related("municipio", "organisation"), pk=pk, territory=request.territory)
+
+
+@require_safe
+@login_required
+@territory_view
+def join_request(request: HttpRequest, pk: int) -> HttpResponse:
+    jr = _join_request_for_coordinator(request, pk)
+    return render(request, "network/join_request.html", {"jr": jr, "reject_form": RejectJoinRequestForm()})
+
+
+@require_POST
+@login_required
+@territory_view
+def approve_join_request(request: HttpRequest, pk: int) -> HttpResponse:
+    jr = _join_request_for_coordinator(request, pk)
+    try:
+        organisation = services.approve_join_request(join_request=jr, actor=request.user)
+    except services.JoinRequestAlreadyDecided:
+        messages.error(request, _("Questa richiesta è già stata decisa."))
+        return redirect("network:join_request", territory=request.territory.slug, pk=pk)
+    messages.success(request, _("Richiesta approvata: %(name)s fa ora parte della rete.") % {"name": organisation.name})
+    return redirect("network:join_requests", territory=request.territory.slug)
+
+
+@require_POST
+@login_required
+@territory_view
+def reject_join_request(request: HttpRequest, pk: int) -> HttpResponse:
+    jr = _join_request_for_coordinator(request, pk)
+    form = RejectJoinRequestForm(request.POST)
+    if not form.is_valid():
+        return render(request, "network/join_request.html", {"jr": jr, "reject_form": form}, status=422)
+    try:
+        services.reject_join_request(join_request=jr, actor=request.user, reason=form.cleaned_data["reason"])
+    except services.JoinRequestAlreadyDecided:
+        messages.error(request, _("Questa richiesta è già stata decisa."))
+        return redirect("network:join_request", territory=request.territory.slug, pk=pk)
+    messages.success(request, _("Richiesta respinta; il richiedente riceverà il motivo per email."))
+    return redirect("network:join_requests", territory=request.territory.slug)
+
+
+@require_safe
+@login_required
+@territory_view
+def audit_log(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW_AUDIT_LOG, territory=request.territory)
+    entries = AuditLog.objects.in_territory(request.territory)
+    action = request.GET.get("action", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "network/audit_log.html", {"page": page, "action": action})
+
+
+@require_safe
+@territory_view
+def articles(request: HttpRequest) -> HttpResponse:
+    items = Article.objects.published().filter(territory=request.territory)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "network/articles.html", {"page": page})
+
+
+def _article_context(request: HttpRequest, slug: str) -> dict:
+    article = get_object_or_404(Article.objects.published(), territory=request.territory, slug=slug)
+    return {"article": article, "body": render_markdown(article.localized_body)}
+
+
+@require_safe
+@territory_view
+def article(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "network/article.html", _article_context(request, slug))
+
+
+@require_safe
+@territory_view
+def article_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    context = _article_context(request, slug)
+    return render_pdf(request, "network/article_pdf.html", context, filename=context["article"].localized_title)
