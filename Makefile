@@ -22,7 +22,7 @@ setup: $(VENV)/.installed node_modules/.installed
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver_with_worker 127.0.0.1:8000
+	$(PY) manage.py serve 127.0.0.1:8000
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadfile

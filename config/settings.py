@@ -220,3 +220,4 @@ LOGGING = {
     # WeasyPrint logs every rendering step at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, adopted now

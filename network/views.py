@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -43,10 +44,17 @@ def directory(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "page": page, "query": query.urlencode()}
     if request.htmx:
         return render(request, "network/directory.html#results", context)
-    located = organisations.filter(latitude__isnull=False, longitude__isnull=False).order_by("name")
+    located = organisations.filter(latitude__isnull=False, longitude__isnull=False).select_related(None)
     context["map_points"] = [
-        {"name": o.name, "lat": float(o.latitude), "lon": float(o.longitude), "url": o.get_absolute_url()}
-        for o in located.only("name", "slug", "latitude", "longitude", "territory")[:MAP_POINTS_MAX]
+        {
+            "name": name,
+            "lat": float(lat),
+            "lon": float(lon),
+            "url": reverse("network:organisation", kwargs={"territory": territory.slug, "slug": slug}),
+        }
+        for name, slug, lat, lon in located.order_by("name").values_list("name", "slug", "latitude", "longitude")[
+            :MAP_POINTS_MAX
+        ]
     ]
     return render(request, "network/directory.html", context)
 

@@ -1,0 +1,54 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from core.models import AuditLog
+from network.models import JoinRequest
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {
+    "name": "Sartoria Porta Romana Srl",
+    "kind": "firm",
+    "size_class": "micro",
+    "requested_role": "member_firm",
+    "tax_code": "01234560157",
+    "vat_number": "01234560157",
+    "contact_name": "Anna Rossi",
+    "email": "anna@sartoria.example.org",
+    "privacy_acknowledged": "on",
+}
+
+
+def test_join_form_with_bad_partita_iva_shows_error_and_stores_nothing(client, territory):
+    response = client.post(reverse("network:join", kwargs={"territory": "milano"}), {**GOOD, "vat_number": "01234560158"})
+    assert response.status_code == 422
+    assert "cifra di controllo" in response.content.decode()
+    assert JoinRequest.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_join_form_requires_privacy_acknowledgement(client, territory):
+    data = {k: v for k, v in GOOD.items() if k != "privacy_acknowledged"}
+    response = client.post(reverse("network:join", kwargs={"territory": "milano"}), data)
+    assert response.status_code == 422
+    assert "informativa privacy" in response.content.decode()
+    assert JoinRequest.objects.count() == 0
+
+
+def test_join_then_approve_creates_organisation_admin_and_mails(client, client_as, territory, personas, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("network:join", kwargs={"territory": "milano"}), GOOD)
+    assert response.status_code == 302
+    jr = JoinRequest.objects.get()
+    assert [m.to for m in mail.outbox] == [["anna@sartoria.example.org"], ["coordinator@example.org"]]
+
+    coordinator = client_as(personas["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator.post(reverse("network:approve_join_request", kwargs={"territory": "milano", "pk": jr.pk}))
+    assert response.status_code == 302
+    jr.refresh_from_db()
+    assert jr.status == "approved"
+    assert jr.organisation.roles.get().user.email == "anna@sartoria.example.org"
+    assert "password" in mail.outbox[-1].body
+    assert AuditLog.objects.filter(action="join_request.approved", object_id=str(jr.pk)).exists()
