@@ -1,5 +1,6 @@
 """Changes to the network's membership. Each is one transaction with its audit row; mail goes on commit."""
 
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.forms import default_token_generator
@@ -17,6 +18,10 @@ from core.mail import send_templated_mail
 from core.models import Territory
 
 from .models import JoinRequest, Organisation
+
+
+# The privacy notice of the join form promises this retention period (core/migrations/0002).
+JOIN_REQUEST_RETENTION = timedelta(days=730)
 
 
 class JoinRequestAlreadyDecided(Exception):
@@ -138,3 +143,27 @@ def reject_join_request(*, join_request: JoinRequest, actor: User, reason: str) 
         context={"join_request": jr, "territory": jr.territory},
     )
     return jr
+
+
+@transaction.atomic(durable=True)
+def purge_expired_join_requests(*, now=None) -> int:
+    """Delete rejected applications, and the contact details of approved ones, past retention.
+
+    An approved application lives on as the organisation's profile; only the person's details on
+    the application itself are erased. Returns how many applications were purged.
+    """
+    cutoff = (now or timezone.now()) - JOIN_REQUEST_RETENTION
+    expired = JoinRequest.objects.select_for_update().filter(decided_at__lt=cutoff).exclude(contact_name="")
+    count = 0
+    for jr in expired:
+        audit.record(actor="sistema", action="join_request.purged", obj=jr, territory=jr.territory)
+        if jr.status == JoinRequest.Status.REJECTED:
+            jr.delete()
+        else:
+            jr.contact_name = ""
+            jr.email = "cancellato@invalid"
+            jr.phone = ""
+            jr.motivation = ""
+            jr.save(update_fields=["contact_name", "email", "phone", "motivation"])
+        count += 1
+    return count

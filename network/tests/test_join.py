@@ -52,3 +52,33 @@ def test_join_then_approve_creates_organisation_admin_and_mails(client, client_a
     assert jr.organisation.roles.get().user.email == "anna@sartoria.example.org"
     assert "password" in mail.outbox[-1].body
     assert AuditLog.objects.filter(action="join_request.approved", object_id=str(jr.pk)).exists()
+
+
+def test_purge_erases_applications_past_retention_and_keeps_recent_ones(territory, personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from network.services import JOIN_REQUEST_RETENTION, purge_expired_join_requests
+
+    def application(name, status, age):
+        return JoinRequest.objects.create(
+            territory=territory, name=name, kind="association", requested_role="partner", tax_code="01234560157",
+            contact_name="Anna Rossi", email="anna@example.org", phone="02 1234", privacy_acknowledged_at=timezone.now(),
+            status=status, decided_at=timezone.now() - age,
+        )
+
+    old_rejected = application("Vecchia respinta", "rejected", JOIN_REQUEST_RETENTION + timedelta(days=1))
+    old_approved = application("Vecchia approvata", "approved", JOIN_REQUEST_RETENTION + timedelta(days=1))
+    recent = application("Recente", "rejected", timedelta(days=30))
+
+    assert purge_expired_join_requests() == 2
+
+    assert not JoinRequest.objects.filter(pk=old_rejected.pk).exists()
+    old_approved.refresh_from_db()
+    assert (old_approved.contact_name, old_approved.phone) == ("", "")
+    assert old_approved.email != "anna@example.org"
+    recent.refresh_from_db()
+    assert recent.email == "anna@example.org"
+    assert AuditLog.objects.filter(action="join_request.purged").count() == 2
+    assert purge_expired_join_requests() == 0

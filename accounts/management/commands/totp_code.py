@@ -1,5 +1,8 @@
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+import time
+
+from allauth.mfa import app_settings
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -18,5 +21,5 @@ class Command(BaseCommand):
         if authenticator is None:
             raise CommandError(f"{email} has no TOTP authenticator.")
         secret = decrypt(authenticator.data["secret"])
-        counter = next(iter(yield_hotp_counters_from_time()))
+        counter = int(time.time()) // app_settings.TOTP_PERIOD
         self.stdout.write(format_hotp_value(hotp_value(secret, counter)))
