@@ -6,6 +6,7 @@ app_name = "network"
 
 urlpatterns = [
     path("<slug:territory>/organizzazioni/", views.directory, name="directory"),
+    path("<slug:territory>/organizzazioni/mappa.json", views.directory_map, name="directory_map"),
     path("<slug:territory>/organizzazioni/<slug:slug>/", views.organisation, name="organisation"),
     path("<slug:territory>/organizzazioni/<slug:slug>/pdf/", views.organisation_pdf, name="organisation_pdf"),
     path("<slug:territory>/aderisci/", views.join, name="join"),

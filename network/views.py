@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,16 +19,14 @@ from .forms import DirectoryFilterForm, JoinRequestForm, RejectJoinRequestForm
 from .models import Article, JoinRequest, Organisation
 
 PAGE_SIZE = 20
-MAP_POINTS_MAX = 500
+MAP_POINTS_MAX = 2000
 
 
-@require_safe
-@vary_on_headers("HX-Request")
-@territory_view
-def directory(request: HttpRequest) -> HttpResponse:
+def _filtered_directory(request: HttpRequest):
+    """The directory's filter form and the organisations it selects, for the page and its map."""
     territory = request.territory
     form = DirectoryFilterForm(request.GET or None, territory=territory)
-    organisations = Organisation.objects.in_territory(territory).active().select_related("municipio")
+    organisations = Organisation.objects.in_territory(territory).active()
     if form.is_valid():
         data = form.cleaned_data
         organisations = organisations.search(data["q"])
@@ -38,25 +36,46 @@ def directory(request: HttpRequest) -> HttpResponse:
             organisations = organisations.filter(network_role=data["role"])
         if data["municipio"]:
             organisations = organisations.filter(municipio__number=data["municipio"])
-    page = Paginator(organisations.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return form, organisations
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@territory_view
+def directory(request: HttpRequest) -> HttpResponse:
+    form, organisations = _filtered_directory(request)
+    organisations = organisations.select_related("municipio").order_by("name", "pk")
+    page = Paginator(organisations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     if request.htmx:
         return render(request, "network/directory.html#results", context)
-    located = organisations.filter(latitude__isnull=False, longitude__isnull=False).select_related(None)
-    context["map_points"] = [
+    return render(request, "network/directory.html", context)
+
+
+@require_safe
+@territory_view
+def directory_map(request: HttpRequest) -> JsonResponse:
+    """Map markers for the directory's current filters, fetched by the map script.
+
+    Kept off the page itself so the list stays fast; the list is the accessible equivalent.
+    """
+    territory = request.territory
+    _form, organisations = _filtered_directory(request)
+    located = organisations.filter(latitude__isnull=False, longitude__isnull=False).order_by("name")
+    points = [
         {
             "name": name,
             "lat": float(lat),
             "lon": float(lon),
             "url": reverse("network:organisation", kwargs={"territory": territory.slug, "slug": slug}),
         }
-        for name, slug, lat, lon in located.order_by("name").values_list("name", "slug", "latitude", "longitude")[
-            :MAP_POINTS_MAX
-        ]
+        for name, slug, lat, lon in located.values_list("name", "slug", "latitude", "longitude")[:MAP_POINTS_MAX]
     ]
-    return render(request, "network/directory.html", context)
+    response = JsonResponse({"points": points, "truncated": len(points) == MAP_POINTS_MAX})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def _organisation_context(request: HttpRequest, slug: str) -> dict:
