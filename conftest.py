@@ -6,6 +6,7 @@ provider_staff (of the cooperative "Coop Test"), helpdesk, and an outsider (sign
 """
 
 import pytest
+from django.core.cache import cache
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -24,6 +25,10 @@ def _test_settings(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # Real hashing costs ~1 s a user; tests check who may sign in, not PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate-limit counters and allauth's login throttles live in the cache: start each test clean.
+    cache.clear()
 
 
 def make_territory(slug: str = "milano", name: str = "Milano") -> Territory:

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.permissions import Perm, require
 from core.models import AuditLog
 from core.pdf import render_pdf
+from core.ratelimit import retry_after
 from core.territories import territory_view
 from core.text import render_markdown
 
@@ -20,6 +21,8 @@ from .models import Article, JoinRequest, Organisation
 
 PAGE_SIZE = 20
 MAP_POINTS_MAX = 2000
+# Public join form: a real organisation applies once; this only stops floods from one address.
+JOIN_LIMIT_PER_HOUR = 10
 
 
 def _filtered_directory(request: HttpRequest):
@@ -103,6 +106,12 @@ def organisation_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def join(request: HttpRequest) -> HttpResponse:
     territory = request.territory
+    if request.method == "POST":
+        wait = retry_after(request, scope="join", limit=JOIN_LIMIT_PER_HOUR, period=3600)
+        if wait is not None:
+            response = render(request, "429.html", {"retry_after_minutes": wait // 60 + 1}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
     form = JoinRequestForm(request.POST or None, territory=territory)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "privacy_acknowledged"}

@@ -82,3 +82,19 @@ def test_purge_erases_applications_past_retention_and_keeps_recent_ones(territor
     assert recent.email == "anna@example.org"
     assert AuditLog.objects.filter(action="join_request.purged").count() == 2
     assert purge_expired_join_requests() == 0
+
+
+def test_join_form_is_rate_limited_per_address_and_the_limit_can_be_lifted(client, territory, settings):
+    from network.views import JOIN_LIMIT_PER_HOUR
+
+    url = reverse("network:join", kwargs={"territory": "milano"})
+    bad = {**GOOD, "vat_number": "1"}  # invalid: counts as an attempt, stores nothing
+    for _ in range(JOIN_LIMIT_PER_HOUR):
+        assert client.post(url, bad).status_code == 422
+    response = client.post(url, GOOD)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert JoinRequest.objects.count() == 0
+
+    settings.RATELIMIT_ENABLED = False
+    assert client.post(url, GOOD).status_code == 302

@@ -1,0 +1,40 @@
+"""Per-client rate limits for public write endpoints, kept in the shared cache.
+
+A fixed window per (scope, client address): simple, and shared by every app server through Redis.
+`RATELIMIT_ENABLED=false` lifts every limit (benchmarks and load tests).
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_address(request: HttpRequest) -> str:
+    if settings.SECURE_PROXY_SSL_HEADER:
+        # Behind our own proxy the client is the first address it recorded.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def retry_after(request: HttpRequest, *, scope: str, limit: int, period: int) -> int | None:
+    """Count this request; return the seconds to wait when over `limit` per `period`, else None."""
+    if not settings.RATELIMIT_ENABLED:
+        return None
+    window = int(time.time()) // period
+    key = f"rl:{scope}:{client_address(request)}:{window}"
+    # add() is atomic: it creates the counter only if no other request did first.
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    if count <= limit:
+        return None
+    return period - int(time.time()) % period or 1
