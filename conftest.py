@@ -6,10 +6,10 @@ provider_staff (of the cooperative "Coop Test"), helpdesk, and an outsider (sign
 """
 
 import pytest
-from django.core.cache import cache
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.cache import cache
 
 from accounts.models import Role, User
 from core.models import Municipio, Territory

@@ -12,11 +12,11 @@ from django.http import HttpRequest
 
 
 def client_address(request: HttpRequest) -> str:
-    if settings.SECURE_PROXY_SSL_HEADER:
-        # Behind our own proxy the client is the first address it recorded.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+    # X-Forwarded-For is whatever the client wrote, except its last entry when our own proxy
+    # (BEHIND_PROXY) appended it: that one is the address the proxy saw.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
+        return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.fiscal import normalise_codice_fiscale, normalise_partita_iva
 from core.models import Municipio
 
-from .models import JoinRequest, NetworkRole, OrganisationKind, SizeClass
+from .models import JoinRequest, NetworkRole, Organisation, OrganisationKind, SizeClass
 
 
 class DirectoryFilterForm(forms.Form):
@@ -79,3 +79,56 @@ class RejectJoinRequestForm(forms.Form):
         max_length=2000,
         help_text=_("Sarà inviato per email al richiedente."),
     )
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_FORMATS = {"PNG", "JPEG", "WEBP"}
+
+
+class OrganisationProfileForm(forms.ModelForm):
+    """What an organisation admin may change on its public page (name, kind and role are the coordinator's)."""
+
+    municipio = forms.ModelChoiceField(queryset=Municipio.objects.none(), required=False, label=_("Municipio"))
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "description", "contribution", "address", "postal_code", "city", "municipio", "latitude", "longitude",
+            "website", "email", "phone", "logo",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6}), "contribution": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "description": _("Testo semplice; puoi usare il Markdown per grassetto, elenchi e link."),
+            "latitude": _("Gradi decimali, per esempio 45.464200. Con la longitudine mette l'organizzazione sulla mappa."),
+            "logo": _("PNG, JPEG o WebP, al massimo 1 MB."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipio"].queryset = Municipio.objects.filter(territory=self.instance.territory)
+
+    def clean_postal_code(self) -> str:
+        value = self.cleaned_data.get("postal_code", "").strip()
+        if value and (len(value) != 5 or not value.isdigit()):
+            raise ValidationError(_("Il CAP ha 5 cifre."))
+        return value
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "image"):  # a new upload, already opened by Pillow
+            if logo.size > LOGO_MAX_BYTES:
+                raise ValidationError(_("Il logo supera 1 MB."))
+            if logo.image.format not in LOGO_FORMATS:
+                raise ValidationError(_("Il logo deve essere un'immagine PNG, JPEG o WebP."))
+        return logo
+
+    def clean(self):
+        cleaned = super().clean()
+        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lon is None):
+            self.add_error("longitude" if lon is None else "latitude", _("Indica sia la latitudine sia la longitudine."))
+        if lat is not None and not -90 <= lat <= 90:
+            self.add_error("latitude", _("La latitudine è compresa tra -90 e 90."))
+        if lon is not None and not -180 <= lon <= 180:
+            self.add_error("longitude", _("La longitudine è compresa tra -180 e 180."))
+        return cleaned

@@ -34,6 +34,18 @@ class OrganisationQuerySet(models.QuerySet):
         return matches
 
 
+    def directory(self, *, q: str = "", kind: str = "", role: str = "", municipio: int | None = None):
+        """The public directory's filters, shared by the web page and the API."""
+        matches = self.search(q)
+        if kind:
+            matches = matches.filter(kind=kind)
+        if role:
+            matches = matches.filter(network_role=role)
+        if municipio:
+            matches = matches.filter(municipio__number=municipio)
+        return matches
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> "ArticleQuerySet":
         return self.filter(published_at__isnull=False, published_at__lte=timezone.now())

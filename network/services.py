@@ -7,6 +7,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,6 @@ from core.mail import send_templated_mail
 from core.models import Territory
 
 from .models import JoinRequest, Organisation
-
 
 # The privacy notice of the join form promises this retention period (core/migrations/0002).
 JOIN_REQUEST_RETENTION = timedelta(days=730)
@@ -167,3 +167,26 @@ def purge_expired_join_requests(*, now=None) -> int:
             jr.save(update_fields=["contact_name", "email", "phone", "motivation"])
         count += 1
     return count
+
+
+@transaction.atomic(durable=True)
+def update_organisation_profile(*, organisation: Organisation, data: dict[str, Any], actor: User) -> Organisation:
+    """Save the public profile; the audit row lists each changed field with its old and new value."""
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    changes = {}
+    for field, value in data.items():
+        old = getattr(locked, field)
+        if field == "logo":
+            # The form gives False to clear the logo, an upload to replace it, the current file otherwise.
+            if value is False or isinstance(value, UploadedFile):
+                changes[field] = [old.name if old else "", value.name if value else ""]
+                setattr(locked, field, value or None)
+            continue
+        if old != value:
+            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            setattr(locked, field, value)
+    if changes:
+        locked.save()
+        audit.record(actor=actor, action="organisation.profile_updated", obj=locked, territory=locked.territory,
+                     changes=changes)
+    return locked

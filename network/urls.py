@@ -8,6 +8,7 @@ urlpatterns = [
     path("<slug:territory>/organizzazioni/", views.directory, name="directory"),
     path("<slug:territory>/organizzazioni/mappa.json", views.directory_map, name="directory_map"),
     path("<slug:territory>/organizzazioni/<slug:slug>/", views.organisation, name="organisation"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/modifica/", views.organisation_edit, name="organisation_edit"),
     path("<slug:territory>/organizzazioni/<slug:slug>/pdf/", views.organisation_pdf, name="organisation_pdf"),
     path("<slug:territory>/aderisci/", views.join, name="join"),
     path("<slug:territory>/aderisci/grazie/", views.join_thanks, name="join_thanks"),

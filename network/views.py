@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.permissions import Perm, require
+from accounts.permissions import Perm, can, require
 from core.models import AuditLog
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
@@ -16,7 +16,7 @@ from core.territories import territory_view
 from core.text import render_markdown
 
 from . import services
-from .forms import DirectoryFilterForm, JoinRequestForm, RejectJoinRequestForm
+from .forms import DirectoryFilterForm, JoinRequestForm, OrganisationProfileForm, RejectJoinRequestForm
 from .models import Article, JoinRequest, Organisation
 
 PAGE_SIZE = 20
@@ -31,14 +31,7 @@ def _filtered_directory(request: HttpRequest):
     form = DirectoryFilterForm(request.GET or None, territory=territory)
     organisations = Organisation.objects.in_territory(territory).active()
     if form.is_valid():
-        data = form.cleaned_data
-        organisations = organisations.search(data["q"])
-        if data["kind"]:
-            organisations = organisations.filter(kind=data["kind"])
-        if data["role"]:
-            organisations = organisations.filter(network_role=data["role"])
-        if data["municipio"]:
-            organisations = organisations.filter(municipio__number=data["municipio"])
+        organisations = organisations.directory(**form.cleaned_data)
     return form, organisations
 
 
@@ -86,13 +79,36 @@ def _organisation_context(request: HttpRequest, slug: str) -> dict:
         Organisation.objects.in_territory(request.territory).active().select_related("municipio", "territory"),
         slug=slug,
     )
-    return {"organisation": organisation, "description": render_markdown(organisation.description)}
+    return {
+        "organisation": organisation,
+        "description": render_markdown(organisation.description),
+        "can_edit": can(request.user, Perm.EDIT_ORGANISATION, organisation=organisation),
+    }
 
 
 @require_safe
 @territory_view
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "network/organisation.html", _organisation_context(request, slug))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = get_object_or_404(Organisation.objects.in_territory(request.territory), slug=slug)
+    require(request.user, Perm.EDIT_ORGANISATION, organisation=organisation)
+    form = OrganisationProfileForm(request.POST or None, request.FILES or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        services.update_organisation_profile(organisation=organisation, data=form.cleaned_data, actor=request.user)
+        messages.success(request, _("Scheda aggiornata."))
+        return redirect(organisation)
+    # The form changed the instance in memory while validating: show the stored values around it.
+    organisation.refresh_from_db()
+    return render(
+        request, "network/organisation_edit.html", {"organisation": organisation, "form": form},
+        status=422 if form.errors else 200,
+    )
 
 
 @require_safe

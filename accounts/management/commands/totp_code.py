@@ -1,7 +1,7 @@
-from allauth.mfa.models import Authenticator
 import time
 
 from allauth.mfa import app_settings
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.conf import settings

@@ -1,0 +1,97 @@
+"""Territories, and what every app's API shares: the list shape {items, count, page, pages}, write limits.
+
+The API's limits use django-ninja's throttles (they answer 429 with Retry-After); HTML forms use
+`core.ratelimit.retry_after`. Both count per `core.ratelimit.client_address` in the shared cache.
+"""
+
+from math import ceil
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+from ninja.throttling import AnonRateThrottle
+
+from .models import Territory
+from .ratelimit import client_address
+
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+MAX_PAGE_SIZE = 200
+
+T = TypeVar("T")
+
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    count: int
+    page: int
+    pages: int
+
+
+def paginate(queryset: QuerySet, params: PageParams) -> dict:
+    """One page of an ordered queryset. A page past the last is empty, not an error."""
+    count = queryset.count()
+    pages = ceil(count / params.page_size)
+    items = []
+    if params.page <= pages:
+        start = (params.page - 1) * params.page_size
+        items = list(queryset[start : start + params.page_size])
+    return {"items": items, "count": count, "page": params.page, "pages": pages}
+
+
+class PublicWriteThrottle(AnonRateThrottle):
+    """Limits a public write per client address; RATELIMIT_ENABLED=false lifts it (benchmarks, load tests)."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        return not settings.RATELIMIT_ENABLED or super().allow_request(request)
+
+    def get_ident(self, request: HttpRequest) -> str | None:
+        return client_address(request) or None
+
+
+router = Router(tags=["core"])
+
+
+class MunicipioOut(Schema):
+    number: int
+    name: str
+
+
+class TerritoryOut(Schema):
+    slug: str
+    name: str
+    region: str
+    network_name: str
+    network_motto: str
+    description: str
+    center_latitude: float
+    center_longitude: float
+    contact_email: str
+    url: str
+
+    @staticmethod
+    def resolve_url(territory: Territory) -> str:
+        return settings.SITE_URL + territory.get_absolute_url()
+
+
+class TerritoryDetailOut(TerritoryOut):
+    municipi: list[MunicipioOut]
+
+
+@router.get("/territories", response=Page[TerritoryOut], operation_id="core_list_territories")
+def list_territories(request, paging: Query[PageParams]):
+    """The active territories, by name."""
+    return paginate(Territory.objects.filter(is_active=True).order_by("name", "pk"), paging)
+
+
+@router.get("/territories/{slug:slug}", response=TerritoryDetailOut, operation_id="core_get_territory")
+def get_territory(request, slug: str):
+    """One active territory with its Municipi (the numbers the organisation filter takes)."""
+    return get_object_or_404(Territory.objects.prefetch_related("municipi"), slug=slug, is_active=True)

@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from core.models import Municipio, Territory
+
+
+def make_territory(slug: str, name: str, **fields) -> Territory:
+    return Territory.objects.create(
+        slug=slug,
+        name=name,
+        network_name=f"Rete {name}",
+        center_latitude=45.464211,
+        center_longitude=9.191383,
+        **fields,
+    )
+
+
+@pytest.fixture
+def milano(db) -> Territory:
+    territory = make_territory("milano", "Milano", region="Lombardia")
+    Municipio.objects.create(territory=territory, number=2, name="Municipio 2")
+    Municipio.objects.create(territory=territory, number=1, name="Municipio 1")
+    return territory
+
+
+def test_territories_lists_the_active_ones_by_name(client, milano):
+    make_territory("torino", "Torino")
+    make_territory("chiuso", "Abbandonato", is_active=False)
+
+    body = client.get("/api/v1/territories").json()
+
+    assert [t["slug"] for t in body["items"]] == ["milano", "torino"]
+    assert (body["count"], body["page"], body["pages"]) == (2, 1, 1)
+    assert body["items"][0]["network_name"] == "Rete Milano"
+    assert body["items"][0]["center_latitude"] == pytest.approx(45.464211)
+    assert body["items"][0]["url"].endswith("/milano/")
+
+
+def test_a_territory_lists_its_municipi_in_order(client, milano):
+    response = client.get("/api/v1/territories/milano")
+
+    assert response.status_code == 200
+    assert response.json()["region"] == "Lombardia"
+    assert response.json()["municipi"] == [{"number": 1, "name": "Municipio 1"}, {"number": 2, "name": "Municipio 2"}]
+
+
+@pytest.mark.parametrize("path", ["chiuso", "atlantide", "mil%00ano", "milano/extra"])
+def test_inactive_unknown_or_malformed_territories_answer_404_json(client, milano, path):
+    make_territory("chiuso", "Abbandonato", is_active=False)
+
+    response = client.get(f"/api/v1/territories/{path}")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["message"] == "Risorsa non trovata."
+    assert response.json()["fields"] == {}
+
+
+def test_a_mistyped_api_address_answers_json_not_the_html_404(client, db):
+    response = client.get("/api/v1/territori")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+def test_errors_speak_italian_by_default_and_english_when_asked(client, db):
+    italian = client.get("/api/v1/territories?page=0")
+    english = client.get("/api/v1/territories?page=0", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert (italian.status_code, english.status_code) == (422, 422)
+    assert italian.json()["message"] == "Alcuni dati non sono validi."
+    assert italian.json()["fields"] == {"page": ["Deve essere almeno 1."]}
+    assert english.json()["message"] == "Some data are not valid."
+    assert english.json()["fields"] == {"page": ["Must be at least 1."]}
+    not_found = client.get("/api/v1/territories/atlantide", HTTP_ACCEPT_LANGUAGE="en")
+    assert not_found.json()["message"] == "Not found."
+
+
+def test_the_openapi_document_lists_every_endpoint_with_app_named_ids(client, db):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    operations = {
+        path: {method: op["operationId"] for method, op in methods.items()} for path, methods in schema["paths"].items()
+    }
+    assert operations == {
+        "/api/v1/territories": {"get": "core_list_territories"},
+        "/api/v1/territories/{slug}": {"get": "core_get_territory"},
+        "/api/v1/organisations": {"get": "network_list_organisations"},
+        "/api/v1/organisations/{organisation_id}": {"get": "network_get_organisation"},
+        "/api/v1/join-requests": {"post": "network_submit_join_request"},
+        "/api/v1/me": {"get": "accounts_me"},
+    }
+    assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"BearerToken": []}]
+
+
+def test_the_api_docs_page_answers(client, db):
+    response = client.get("/api/v1/docs")
+
+    assert response.status_code == 200
+    assert b"openapi.json" in response.content
