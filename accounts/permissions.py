@@ -17,6 +17,9 @@ class Perm(StrEnum):
     REVIEW_JOIN_REQUESTS = "review_join_requests"
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_CONTENT = "manage_content"
+    MANAGE_EVENTS = "manage_events"
+    # Event-level: the coordinators, and the staff of the organisations that organise the event.
+    CHECK_IN_ATTENDEES = "check_in_attendees"
     # Organisation-level.
     VIEW_ORGANISATION_DASHBOARD = "view_organisation_dashboard"
     EDIT_ORGANISATION = "edit_organisation"
@@ -26,6 +29,11 @@ TERRITORY_PERMS: dict[Perm, set[str]] = {
     Perm.REVIEW_JOIN_REQUESTS: {Role.Kind.COORDINATOR},
     Perm.VIEW_AUDIT_LOG: {Role.Kind.COORDINATOR},
     Perm.MANAGE_CONTENT: {Role.Kind.COORDINATOR},
+    Perm.MANAGE_EVENTS: {Role.Kind.COORDINATOR},
+}
+
+EVENT_PERMS: dict[Perm, set[str]] = {
+    Perm.CHECK_IN_ATTENDEES: {Role.Kind.ORG_ADMIN, Role.Kind.ORG_STAFF},
 }
 
 ORGANISATION_PERMS: dict[Perm, set[str]] = {
@@ -52,15 +60,24 @@ def is_coordinator(user, territory=None) -> bool:
     )
 
 
-def can(user, perm: Perm, *, territory=None, organisation=None) -> bool:
-    """May `user` do `perm` in `territory` (or for `organisation`, which implies its territory)?"""
+def can(user, perm: Perm, *, territory=None, organisation=None, event=None) -> bool:
+    """May `user` do `perm` in `territory` (or for `organisation` or `event`, which imply theirs)?"""
     if organisation is not None:
         territory = organisation.territory
+    if event is not None:
+        territory = event.territory
     if territory is None:
         raise ValueError("A permission is always asked within a territory.")
     roles = [r for r in roles_of(user) if r.territory_id == territory.pk]
     if perm in TERRITORY_PERMS:
         return any(r.kind in TERRITORY_PERMS[perm] for r in roles)
+    if perm in EVENT_PERMS:
+        if event is None:
+            raise ValueError(f"{perm} is asked for one event.")
+        if any(r.kind == Role.Kind.COORDINATOR for r in roles):
+            return True
+        organisers = set(event.organisers.values_list("pk", flat=True))
+        return any(r.kind in EVENT_PERMS[perm] and r.organisation_id in organisers for r in roles)
     if perm in ORGANISATION_PERMS:
         if organisation is None:
             raise ValueError(f"{perm} is asked for one organisation.")
@@ -73,8 +90,8 @@ def can(user, perm: Perm, *, territory=None, organisation=None) -> bool:
     raise ValueError(f"Unknown permission {perm!r}")
 
 
-def require(user, perm: Perm, *, territory=None, organisation=None) -> None:
-    if not can(user, perm, territory=territory, organisation=organisation):
+def require(user, perm: Perm, *, territory=None, organisation=None, event=None) -> None:
+    if not can(user, perm, territory=territory, organisation=organisation, event=event):
         raise PermissionDenied
 
 

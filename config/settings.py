@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "network",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-italia", BASE_DIR / "node_modules" / "bootstrap-italia" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    ("vendor/jsqr", BASE_DIR / "node_modules" / "jsqr" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -8,10 +8,14 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django_tasks import task
 
-from .models import SentMail
+from .models import SentMail, SentMailAttachment
+
+Attachment = tuple[str, bytes, str]  # filename, content, MIME type
 
 
-def send_templated_mail(*, to: str, template: str, context: dict[str, Any]) -> SentMail:
+def send_templated_mail(
+    *, to: str, template: str, context: dict[str, Any], attachments: list[Attachment] | None = None
+) -> SentMail:
     """Render `<template>_subject.txt`, `.txt` and `.html`, store them, send after commit.
 
     The stored copy gives each message a web address ("read it in the browser") and survives a
@@ -23,6 +27,10 @@ def send_templated_mail(*, to: str, template: str, context: dict[str, Any]) -> S
     sent.body_text = render_to_string(f"{template}.txt", context)
     sent.body_html = render_to_string(f"{template}.html", context)
     sent.save()
+    SentMailAttachment.objects.bulk_create(
+        SentMailAttachment(sent_mail=sent, filename=name, content=content, mimetype=mimetype)
+        for name, content, mimetype in attachments or []
+    )
     transaction.on_commit(lambda: deliver_mail.enqueue(sent.pk))
     return sent
 
@@ -33,4 +41,6 @@ def deliver_mail(sent_mail_id: int) -> None:
     message = EmailMultiAlternatives(sent.subject, sent.body_text, settings.DEFAULT_FROM_EMAIL, [sent.to])
     if sent.body_html:
         message.attach_alternative(sent.body_html, "text/html")
+    for attachment in sent.attachments.all():
+        message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
     message.send()

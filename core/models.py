@@ -135,3 +135,19 @@ class SentMail(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("core:sent_mail", kwargs={"token": self.token})
+
+
+class SentMailAttachment(models.Model):
+    """A file sent with a message (a calendar entry, a ticket), kept so a retry sends it again."""
+
+    sent_mail = models.ForeignKey(SentMail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("allegato")
+        verbose_name_plural = _("allegati")
+
+    def __str__(self) -> str:
+        return self.filename

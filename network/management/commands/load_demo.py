@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from core.models import Municipio, Territory
+from events import demo as events_demo
 from network import demo
 from network.models import Article, Organisation
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 fields["municipio"] = municipi[fields["municipio"]]
             Organisation.objects.get_or_create(territory=territory, slug=slug, defaults=fields)
         Article.objects.get_or_create(territory=territory, slug=demo.ARTICLE["slug"], defaults=demo.ARTICLE)
+        events_demo.load(territory)
 
         self.stdout.write(self.style.SUCCESS(f"Rete dimostrativa: {territory.network_name}"))
         self.stdout.write(f"Accessi dimostrativi (password: {demo.DEMO_PASSWORD}):")

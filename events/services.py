@@ -1,0 +1,317 @@
+"""Registrations, waiting lists, working tables and check-in.
+
+Every seat is taken by one conditional UPDATE ("... SET seats_taken = seats_taken + 1 WHERE
+seats_taken < capacity": exactly one row changed means the seat is ours) or under the event's row
+lock, and a CHECK constraint makes overbooking impossible. Freeing a seat and handing it to the next
+person on the waiting list happen in the same transaction, under the event's lock, so no seat is
+ever free while someone waits. Mail goes out after commit, through the background worker.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core import audit
+
+from . import notifications
+from .models import Event, Registration, TablePreference, WorkingTable
+
+
+class RegistrationError(Exception):
+    code = "invalid"
+
+
+class RegistrationClosed(RegistrationError):
+    code = "registration_closed"
+
+
+class AlreadyRegistered(RegistrationError):
+    code = "already_registered"
+
+
+class OfferExpired(RegistrationError):
+    code = "offer_expired"
+
+
+class TableFull(RegistrationError):
+    code = "full"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def register_attendee(
+    *, event: Event, data: dict[str, Any], answers: dict[str, Any] | None = None,
+    preferences: list[int] | None = None, table_id: int | None = None, language: str = "it", actor=None,
+) -> Registration:
+    """Register a person: confirmed while seats last, then on the waiting list in arrival order.
+
+    `preferences` ranks table ids (ranked mode); `table_id` picks a table (first-come mode).
+    Raises RegistrationClosed or AlreadyRegistered; on any error nothing is stored.
+    """
+    if not event.is_registration_open():
+        raise RegistrationClosed
+    email = normalise_email(data["email"])
+    try:
+        with transaction.atomic(durable=True):
+            registration = Registration.objects.create(
+                event=event, status=Registration.Status.WAITLISTED, privacy_acknowledged_at=timezone.now(),
+                language=language, answers=answers or {}, **{**data, "email": email},
+            )
+            # Taken last, so the event's row stays locked for as short a time as possible.
+            took_seat = _take_event_seat(event)
+            if not took_seat:
+                # An UPDATE that matched nothing locked nothing: a cancellation may have freed a
+                # seat since, without seeing this uncommitted registration on the waiting list.
+                # Under the event's lock we either see that seat or the canceller sees us.
+                Event.objects.select_for_update().only("pk").get(pk=event.pk)
+                took_seat = _take_event_seat(event)
+            if took_seat:
+                registration.status = Registration.Status.CONFIRMED
+                registration.save(update_fields=["status"])
+            if preferences:
+                TablePreference.objects.bulk_create(
+                    TablePreference(registration=registration, table_id=table, rank=rank)
+                    for rank, table in enumerate(preferences, start=1)
+                )
+            if table_id and took_seat:
+                _take_table_seat(registration, table_id)
+            audit.record(actor=actor or email, action=f"registration.{registration.status}", obj=registration,
+                         territory=event.territory)
+            notifications.registration_changed(registration)
+    except IntegrityError:
+        if Registration.objects.live().filter(event=event, email=email).exists():
+            raise AlreadyRegistered from None
+        raise
+    return registration
+
+
+def _take_event_seat(event: Event) -> bool:
+    return bool(
+        Event.objects.filter(pk=event.pk, seats_taken__lt=F("capacity")).update(seats_taken=F("seats_taken") + 1)
+    )
+
+
+def _take_table_seat(registration: Registration, table_id: int) -> None:
+    took = WorkingTable.objects.filter(
+        pk=table_id, event_id=registration.event_id, seats_taken__lt=F("capacity")
+    ).update(seats_taken=F("seats_taken") + 1)
+    if took:
+        registration.table_id, registration.waiting_table_id, registration.waiting_table_since = table_id, None, None
+    else:
+        registration.waiting_table_id, registration.waiting_table_since = table_id, timezone.now()
+    registration.save(update_fields=["table", "waiting_table", "waiting_table_since"])
+
+
+def _release_table_seat(registration: Registration) -> None:
+    """Give the person's table seat to the first one waiting for that table, or free it."""
+    table_id = registration.table_id
+    registration.table_id = None
+    registration.save(update_fields=["table"])
+    table = WorkingTable.objects.select_for_update().get(pk=table_id)
+    waiting = (
+        Registration.objects.select_for_update()
+        .filter(waiting_table=table, status=Registration.Status.CONFIRMED)
+        .order_by("waiting_table_since", "pk")
+        .first()
+    )
+    if waiting is None:
+        WorkingTable.objects.filter(pk=table_id).update(seats_taken=F("seats_taken") - 1)
+        return
+    waiting.table_id, waiting.waiting_table_id, waiting.waiting_table_since = table_id, None, None
+    waiting.save(update_fields=["table", "waiting_table", "waiting_table_since"])
+    audit.record(actor="sistema", action="registration.table_assigned", obj=waiting,
+                 territory=table.event.territory, changes={"table": table.title})
+    notifications.table_assigned(waiting)
+
+
+def _fill_free_seats(event: Event, now) -> list[Registration]:
+    """Hand free seats to the waiting list in order. The caller holds the event's row lock."""
+    promoted = []
+    free = event.capacity - event.seats_taken
+    if free <= 0:
+        return promoted
+    for registration in Registration.objects.select_for_update().waiting().filter(event=event)[:free]:
+        if event.offer_hours:
+            registration.status = Registration.Status.OFFERED
+            registration.offer_expires_at = now + timedelta(hours=event.offer_hours)
+        else:
+            registration.status = Registration.Status.CONFIRMED
+        registration.save(update_fields=["status", "offer_expires_at"])
+        audit.record(actor="sistema", action=f"registration.promoted_{registration.status}", obj=registration,
+                     territory=event.territory)
+        notifications.registration_changed(registration)
+        promoted.append(registration)
+    if promoted:
+        Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") + len(promoted))
+        event.seats_taken += len(promoted)
+    return promoted
+
+
+def _lock(registration: Registration) -> tuple[Event, Registration]:
+    # Always the event first, then the registration: one lock order, no deadlocks.
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    return event, Registration.objects.select_for_update().get(pk=registration.pk)
+
+
+@transaction.atomic(durable=True)
+def cancel_registration(*, registration: Registration, actor=None, reason: str = "cancelled") -> Registration:
+    """Cancel (idempotent); a freed seat goes at once to the next person waiting."""
+    event, registration = _lock(registration)
+    if registration.status == Registration.Status.CANCELLED:
+        return registration
+    held_seat = registration.holds_seat
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at = timezone.now()
+    registration.offer_expires_at = None
+    registration.waiting_table = None
+    registration.save(update_fields=["status", "cancelled_at", "offer_expires_at", "waiting_table"])
+    if registration.table_id:
+        _release_table_seat(registration)
+    audit.record(actor=actor or registration.email, action=f"registration.{reason}", obj=registration,
+                 territory=event.territory)
+    notifications.cancelled(registration)
+    if held_seat:
+        Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - 1)
+        event.seats_taken -= 1
+        _fill_free_seats(event, registration.cancelled_at)
+    return registration
+
+
+@transaction.atomic(durable=True)
+def accept_offer(*, registration: Registration) -> Registration:
+    event, registration = _lock(registration)
+    if registration.status == Registration.Status.CONFIRMED:
+        return registration
+    if registration.status != Registration.Status.OFFERED or registration.offer_expires_at <= timezone.now():
+        raise OfferExpired
+    registration.status = Registration.Status.CONFIRMED
+    registration.offer_expires_at = None
+    registration.save(update_fields=["status", "offer_expires_at"])
+    audit.record(actor=registration.email, action="registration.offer_accepted", obj=registration,
+                 territory=event.territory)
+    notifications.registration_changed(registration)
+    return registration
+
+
+def expire_offer(*, registration_id: int, now=None) -> bool:
+    """Pass an unanswered offer on to the next person; True if it had expired."""
+    now = now or timezone.now()
+    registration = Registration.objects.filter(
+        pk=registration_id, status=Registration.Status.OFFERED, offer_expires_at__lte=now
+    ).first()
+    if registration is None:
+        return False
+    with transaction.atomic(durable=True):
+        event, registration = _lock(registration)
+        if registration.status != Registration.Status.OFFERED or registration.offer_expires_at > now:
+            return False
+        registration.status = Registration.Status.CANCELLED
+        registration.cancelled_at = now
+        registration.save(update_fields=["status", "cancelled_at"])
+        audit.record(actor="sistema", action="registration.offer_expired", obj=registration, territory=event.territory)
+        Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - 1)
+        event.seats_taken -= 1
+        _fill_free_seats(event, now)
+    return True
+
+
+@transaction.atomic(durable=True)
+def choose_table(*, registration: Registration, table: WorkingTable) -> Registration:
+    """First-come tables: take a seat at `table`, or wait for it (keeping any current seat until then)."""
+    event, registration = _lock(registration)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise RegistrationError
+    if registration.table_id == table.pk:
+        return registration
+    previous = registration.table_id
+    took = WorkingTable.objects.filter(pk=table.pk, event=event, seats_taken__lt=F("capacity")).update(
+        seats_taken=F("seats_taken") + 1
+    )
+    if not took:
+        registration.waiting_table, registration.waiting_table_since = table, timezone.now()
+        registration.save(update_fields=["waiting_table", "waiting_table_since"])
+        audit.record(actor=registration.email, action="registration.table_waitlisted", obj=registration,
+                     territory=event.territory, changes={"table": table.title})
+        return registration
+    if previous:
+        registration.table_id = previous
+        _release_table_seat(registration)
+    registration.table, registration.waiting_table, registration.waiting_table_since = table, None, None
+    registration.save(update_fields=["table", "waiting_table", "waiting_table_since"])
+    audit.record(actor=registration.email, action="registration.table_chosen", obj=registration,
+                 territory=event.territory, changes={"table": table.title})
+    return registration
+
+
+class CheckInResult:
+    CHECKED_IN = "checked_in"
+    ALREADY = "already_checked_in"
+    NOT_CONFIRMED = "not_confirmed"
+
+
+def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registration | None]:
+    """Mark a ticket present. A second scan, by anyone, answers ALREADY and counts nothing."""
+    code = ticket_code.strip().upper()
+    registration = Registration.objects.select_related("table").filter(event=event, ticket_code=code).first()
+    if registration is None:
+        return CheckInResult.NOT_CONFIRMED, None
+    if registration.status != Registration.Status.CONFIRMED:
+        return CheckInResult.NOT_CONFIRMED, registration
+    with transaction.atomic(durable=True):
+        # Several staff may scan the same ticket at once: exactly one UPDATE changes the row.
+        changed = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=True).update(
+            checked_in_at=timezone.now(), checked_in_by=actor
+        )
+        if changed:
+            registration.refresh_from_db(fields=["checked_in_at", "checked_in_by"])
+            audit.record(actor=actor, action="registration.checked_in", obj=registration, territory=event.territory)
+    if not changed:
+        registration.refresh_from_db(fields=["checked_in_at", "checked_in_by"])
+        return CheckInResult.ALREADY, registration
+    return CheckInResult.CHECKED_IN, registration
+
+
+def _anonymise(registration: Registration) -> None:
+    # Keep what statistics need (status, attendance, organisation, table); drop who the person is.
+    registration.first_name = "—"
+    registration.last_name = ""
+    registration.email = f"anonimo-{registration.pk}@invalid"
+    registration.role_title = ""
+    registration.accessibility_needs = ""
+    registration.answers = {}
+    registration.newsletter_opt_in = registration.photo_opt_in = False
+    registration.is_anonymised = True
+    registration.save()
+
+
+def delete_registration_data(*, registration: Registration) -> None:
+    """The person's own "delete my data" link: free the seat, then erase the personal data."""
+    if registration.status != Registration.Status.CANCELLED:
+        registration = cancel_registration(registration=registration, reason="deleted_by_person")
+    with transaction.atomic(durable=True):
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        audit.record(actor="interessato", action="registration.data_deleted", obj=registration,
+                     territory=registration.event.territory)
+        _anonymise(registration)
+
+
+def purge_expired_registrations(*, now=None) -> int:
+    """Anonymise the registrations of events past their retention period. Returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for event in Event.objects.filter(registrations__is_anonymised=False).distinct().select_related("territory"):
+        if event.purge_after > now:
+            continue
+        with transaction.atomic(durable=True):
+            registrations = list(event.registrations.select_for_update().filter(is_anonymised=False))
+            for registration in registrations:
+                _anonymise(registration)
+            audit.record(actor="sistema", action="event.registrations_purged", obj=event, territory=event.territory,
+                         changes={"registrations": len(registrations)})
+        count += len(registrations)
+    return count

@@ -1,0 +1,102 @@
+"""Capacity and the waiting list under real concurrency, on SQLite and PostgreSQL."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from events import services
+from events.models import Event, Registration
+
+from .factories import make_event, person
+
+
+def _register_concurrently(event, people, workers=20):
+    barrier = threading.Barrier(workers)
+    errors = []
+
+    def register(n):
+        try:
+            if n < workers:
+                barrier.wait(timeout=30)
+            return services.register_attendee(event=event, data=person(n))
+        except Exception as exc:  # recorded, asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(register, people))
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_concurrent_registrations_for_the_last_50_seats(territory):
+    event = make_event(territory, capacity=60)
+    for n in range(10):  # ten seats already gone
+        services.register_attendee(event=event, data=person(1000 + n))
+
+    results, errors = _register_concurrently(event, range(200))
+
+    assert errors == []
+    statuses = [r.status for r in results]
+    assert statuses.count("confirmed") == 50
+    assert statuses.count("waitlisted") == 150
+    event.refresh_from_db()
+    assert event.seats_taken == 60 == Registration.objects.filter(event=event, status="confirmed").count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_email_twice_at_once_makes_one_registration(territory):
+    event = make_event(territory, capacity=10)
+
+    def same_person(_):
+        try:
+            return services.register_attendee(event=event, data=person(7))
+        except services.AlreadyRegistered:
+            return "duplicate"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(same_person, range(8)))
+
+    assert sum(isinstance(r, Registration) for r in results) == 1
+    assert results.count("duplicate") == 7
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_cancellations_promote_exactly_as_many_from_the_waiting_list(territory):
+    event = make_event(territory, capacity=20)
+    registered = [services.register_attendee(event=event, data=person(n)) for n in range(40)]
+    confirmed = [r for r in registered if r.status == "confirmed"]
+
+    def cancel(registration):
+        try:
+            services.cancel_registration(registration=registration)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(cancel, confirmed[:10]))
+
+    event.refresh_from_db()
+    assert event.seats_taken == 20 == Registration.objects.filter(event=event, status="confirmed").count()
+    # The first ten of the waiting list, in arrival order, got the seats.
+    promoted = set(Registration.objects.filter(event=event, status="confirmed").values_list("email", flat=True))
+    assert {f"persona{n}@example.org" for n in range(20, 30)} <= promoted
+    assert Registration.objects.filter(event=event, status="waitlisted").count() == 10
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_an_overbooked_event(territory):
+    from django.db import IntegrityError, transaction
+
+    event = make_event(territory, capacity=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(seats_taken=2)
+

@@ -1,0 +1,195 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import AuditLog
+from events import services
+from events.models import Question, Registration
+
+from .factories import make_event, person
+
+pytestmark = pytest.mark.django_db
+
+
+def register_url(event):
+    return reverse("events:register", kwargs={"territory": event.territory.slug, "slug": event.slug})
+
+
+def form_data(n=1, **extra):
+    return {**person(n), "privacy_acknowledged": "on", **extra}
+
+
+def test_registration_confirms_and_mails_a_ticket_with_calendar_and_qr(client, territory, django_capture_on_commit_callbacks):
+    event = make_event(territory, capacity=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(register_url(event), form_data(1, email="  Persona1@Example.org "))
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == registration.get_absolute_url()
+    assert registration.status == "confirmed"
+    assert registration.email == "persona1@example.org"
+    assert not registration.newsletter_opt_in and not registration.photo_opt_in
+    [message] = mail.outbox
+    assert event.title in message.subject
+    assert registration.ticket_code in message.body
+    names = {name for name, _content, _type in message.attachments}
+    assert names == {"evento.ics", f"biglietto-{registration.ticket_code}.png"}
+    ics = next(content for name, content, _type in message.attachments if name == "evento.ics")
+    assert "BEGIN:VEVENT" in (ics.decode() if isinstance(ics, bytes) else ics)
+    page = client.get(registration.get_absolute_url()).content.decode()
+    assert registration.ticket_code in page and "<svg" in page
+    assert AuditLog.objects.filter(action="registration.confirmed", object_id=str(registration.pk)).exists()
+
+
+def test_errors_are_shown_next_to_fields_and_nothing_is_stored(client, territory):
+    event = make_event(territory)
+    Question.objects.create(event=event, label="Usate già lo smart working?", kind="yes_no", is_required=True)
+    response = client.post(register_url(event), {"first_name": "Anna", "email": "non-una-email"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_email-error"' in html and 'id="id_last_name-error"' in html
+    assert "informativa privacy" in html
+    assert 'value="Anna"' in html  # what was typed stays
+    assert Registration.objects.count() == 0
+
+
+def test_english_errors_for_an_english_visitor(client, territory):
+    event = make_event(territory)
+    response = client.post(register_url(event), {"first_name": "Anna"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422
+    assert "acknowledge the privacy notice" in response.content.decode()
+
+
+def test_the_same_email_twice_is_refused_with_a_clear_message(client, territory):
+    event = make_event(territory)
+    client.post(register_url(event), form_data(1))
+    response = client.post(register_url(event), form_data(1, email="PERSONA1@example.org"))
+    assert response.status_code == 409
+    assert "già iscritta" in response.content.decode()
+    assert Registration.objects.count() == 1
+
+
+def test_when_full_people_join_the_waiting_list_in_order(client, territory):
+    event = make_event(territory, capacity=1)
+    client.post(register_url(event), form_data(1))
+    client.post(register_url(event), form_data(2))
+    client.post(register_url(event), form_data(3))
+    statuses = dict(Registration.objects.values_list("email", "status"))
+    assert statuses == {"persona1@example.org": "confirmed", "persona2@example.org": "waitlisted",
+                        "persona3@example.org": "waitlisted"}
+    third = Registration.objects.get(email="persona3@example.org")
+    assert "posto n. 2" in client.get(third.get_absolute_url()).content.decode()
+
+
+def test_cancel_link_asks_first_then_frees_the_seat_for_the_next_in_line(client, territory, django_capture_on_commit_callbacks):
+    event = make_event(territory, capacity=1)
+    first = services.register_attendee(event=event, data=person(1))
+    second = services.register_attendee(event=event, data=person(2))
+    cancel_url = reverse("events:cancel", kwargs={"token": first.token})
+
+    assert client.get(cancel_url).status_code == 200  # a mail scanner opening the link
+    first.refresh_from_db()
+    assert first.status == "confirmed"
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("cancelled", "confirmed")
+    assert sorted(m.to[0] for m in mail.outbox) == ["persona1@example.org", "persona2@example.org"]
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+
+
+def test_an_offer_can_be_accepted_before_it_expires_and_passes_on_after(territory, django_capture_on_commit_callbacks):
+    event = make_event(territory, capacity=1, offer_hours=12)
+    first = services.register_attendee(event=event, data=person(1))
+    second = services.register_attendee(event=event, data=person(2))
+    third = services.register_attendee(event=event, data=person(3))
+    services.cancel_registration(registration=first)
+    second.refresh_from_db()
+    assert second.status == "offered"
+    assert second.offer_expires_at > timezone.now() + timedelta(hours=11)
+
+    # Nobody answers: the offer expires and goes to the third person.
+    assert services.expire_offer(registration_id=second.pk, now=second.offer_expires_at + timedelta(seconds=1))
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.status, third.status) == ("cancelled", "offered")
+    with pytest.raises(services.OfferExpired):
+        services.accept_offer(registration=second)
+
+    services.accept_offer(registration=third)
+    third.refresh_from_db()
+    assert third.status == "confirmed"
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+
+
+def test_registration_closed_outside_its_window(client, territory):
+    event = make_event(territory, registration_closes_at=timezone.now() - timedelta(minutes=1))
+    response = client.post(register_url(event), form_data(1))
+    assert response.status_code == 409
+    assert Registration.objects.count() == 0
+    with pytest.raises(services.RegistrationClosed):
+        services.register_attendee(event=event, data=person(1))
+
+
+def test_unpublished_events_are_not_found(client, territory):
+    event = make_event(territory, is_published=False)
+    assert client.get(event.get_absolute_url()).status_code == 404
+    assert client.post(register_url(event), form_data(1)).status_code == 404
+
+
+def test_delete_my_data_frees_the_seat_and_erases_the_person(client, territory):
+    event = make_event(territory, capacity=1)
+    first = services.register_attendee(event=event, data=person(1, accessibility_needs="Sedia a rotelle"))
+    second = services.register_attendee(event=event, data=person(2))
+    client.post(reverse("events:delete_data", kwargs={"token": first.token}))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.is_anonymised and first.email.endswith("@invalid") and first.accessibility_needs == ""
+    assert second.status == "confirmed"
+    assert client.get(first.get_absolute_url()).status_code == 404
+
+
+def test_purge_anonymises_registrations_past_the_retention_period(territory):
+    past = make_event(territory, starts_at=timezone.now() - timedelta(days=200), retention_days=30)
+    recent = make_event(territory, starts_at=timezone.now() - timedelta(days=5), retention_days=30)
+    Registration.objects.create(event=past, status="confirmed", privacy_acknowledged_at=timezone.now(), **person(1))
+    Registration.objects.create(event=recent, status="confirmed", privacy_acknowledged_at=timezone.now(), **person(2))
+    assert services.purge_expired_registrations() == 1
+    assert Registration.objects.get(event=past).is_anonymised
+    assert not Registration.objects.get(event=recent).is_anonymised
+    assert services.purge_expired_registrations() == 0
+
+
+def test_reminder_goes_once_the_day_before_and_not_to_cancelled_people(territory, django_capture_on_commit_callbacks):
+    from events.tasks import send_reminder
+
+    event = make_event(territory, starts_at=timezone.now() + timedelta(hours=20))
+    kept = services.register_attendee(event=event, data=person(1))
+    gone = services.register_attendee(event=event, data=person(2))
+    services.cancel_registration(registration=gone)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_reminder.call(kept.pk)
+        send_reminder.call(kept.pk)
+        send_reminder.call(gone.pk)
+    assert [m.to for m in mail.outbox] == [["persona1@example.org"]]
+    assert "Domani" in mail.outbox[0].subject
+
+
+def test_confirmation_schedules_the_reminder_with_the_database_backend(territory, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = make_event(territory, starts_at=timezone.now() + timedelta(days=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register_attendee(event=event, data=person(1))
+    reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
+    assert reminder.run_after == event.starts_at - timedelta(days=1)

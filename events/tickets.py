@@ -1,0 +1,47 @@
+"""What a registrant carries: a calendar entry (.ics) and a QR code of the ticket."""
+
+import io
+
+import segno
+from django.conf import settings
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from .models import Event, Registration
+
+PRODID = "-//MIRE//Eventi//IT"
+
+
+def calendar_entry(event: Event) -> CalendarEvent:
+    entry = CalendarEvent()
+    entry.add("uid", f"event-{event.pk}@{settings.SITE_URL.split('://')[-1]}")
+    entry.add("summary", event.title)
+    entry.add("dtstart", event.starts_at)
+    entry.add("dtend", event.ends_at)
+    entry.add("dtstamp", event.created_at)
+    entry.add("description", f"{event.summary}\n\n{settings.SITE_URL}{event.get_absolute_url()}")
+    entry.add("url", settings.SITE_URL + event.get_absolute_url())
+    location = ", ".join(part for part in (event.venue_name, event.venue_address) if part) or event.online_url
+    if location:
+        entry.add("location", location)
+    return entry
+
+
+def ics_for_events(events, *, name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for event in events:
+        calendar.add_component(calendar_entry(event))
+    return calendar.to_ical()
+
+
+def ticket_qr_png(registration: Registration, scale: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(registration.ticket_code, error="m").save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
+
+
+def ticket_qr_svg(registration: Registration) -> str:
+    return segno.make(registration.ticket_code, error="m").svg_inline(scale=6, border=2, title=registration.ticket_code)

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+
+urlpatterns = [
+    path("<slug:territory>/eventi/", views.event_list, name="event_list"),
+    path("<slug:territory>/eventi.ics", views.territory_ics, name="territory_ics"),
+    path("<slug:territory>/eventi/<slug:slug>/", views.event_detail, name="event"),
+    path("<slug:territory>/eventi/<slug:slug>/pdf/", views.event_pdf, name="event_pdf"),
+    path("<slug:territory>/eventi/<slug:slug>/evento.ics", views.event_ics, name="event_ics"),
+    path("<slug:territory>/eventi/<slug:slug>/iscriviti/", views.register, name="register"),
+    path("<slug:territory>/eventi/<slug:slug>/accoglienza/", views.check_in, name="check_in"),
+    path("<slug:territory>/eventi/<slug:slug>/accoglienza/presenze/", views.attendance, name="attendance"),
+    path("iscrizioni/<uuid:token>/", views.registration, name="registration"),
+    path("iscrizioni/<uuid:token>/biglietto.pdf", views.ticket_pdf, name="ticket_pdf"),
+    path("iscrizioni/<uuid:token>/annulla/", views.cancel, name="cancel"),
+    path("iscrizioni/<uuid:token>/accetta/", views.accept_offer, name="accept_offer"),
+    path("iscrizioni/<uuid:token>/tavolo/", views.choose_table, name="choose_table"),
+    path("iscrizioni/<uuid:token>/cancella-dati/", views.delete_data, name="delete_data"),
+]
