@@ -246,6 +246,9 @@ class Registration(models.Model):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("events:registration", kwargs={"token": self.token})
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -253,9 +256,6 @@ class Registration(models.Model):
     @property
     def holds_seat(self) -> bool:
         return self.status in {self.Status.CONFIRMED, self.Status.OFFERED}
-
-    def get_absolute_url(self) -> str:
-        return reverse("events:registration", kwargs={"token": self.token})
 
 
 class TablePreference(models.Model):
@@ -271,3 +271,6 @@ class TablePreference(models.Model):
             models.UniqueConstraint(fields=["registration", "table"], name="preference_once_per_table"),
             models.UniqueConstraint(fields=["registration", "rank"], name="preference_rank_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} → {self.table} ({self.rank})"
