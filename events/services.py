@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core import audit
 
-from . import notifications
+from . import assignment, notifications
 from .models import Event, Registration, TablePreference, WorkingTable
 
 
@@ -315,3 +315,72 @@ def purge_expired_registrations(*, now=None) -> int:
                          changes={"registrations": len(registrations)})
         count += len(registrations)
     return count
+
+
+@transaction.atomic(durable=True)
+def assign_tables(*, event: Event, actor) -> assignment.Assignment:
+    """Seat every confirmed person by the optimal assignment of their ranked preferences.
+
+    Replaces the current seating; whoever gets no seat waits for their first choice.
+    """
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    tables = list(WorkingTable.objects.select_for_update().filter(event=event))
+    registrations = list(
+        Registration.objects.select_for_update().filter(event=event, status=Registration.Status.CONFIRMED)
+    )
+    ranked: dict[int, list[int]] = {r.pk: [] for r in registrations}
+    for preference in TablePreference.objects.filter(registration__in=registrations).order_by("rank"):
+        ranked[preference.registration_id].append(preference.table_id)
+    result = assignment.assign(ranked, {table.pk: table.capacity for table in tables})
+    now = timezone.now()
+    for registration in registrations:
+        registration.table_id = result.seats.get(registration.pk)
+        first_choice = ranked[registration.pk][0] if ranked[registration.pk] else None
+        waits = registration.table_id is None and first_choice is not None
+        registration.waiting_table_id = first_choice if waits else None
+        registration.waiting_table_since = now if waits else None
+    Registration.objects.bulk_update(registrations, ["table", "waiting_table", "waiting_table_since"])
+    for table in tables:
+        table.seats_taken = sum(1 for seat in result.seats.values() if seat == table.pk)
+    WorkingTable.objects.bulk_update(tables, ["seats_taken"])
+    audit.record(actor=actor, action="event.tables_assigned", obj=event, territory=event.territory,
+                 changes={"seated": len(result.seats), "satisfied": result.satisfied, "unseated": len(result.unseated)})
+    return result
+
+
+@transaction.atomic(durable=True)
+def move_to_table(*, registration: Registration, table: WorkingTable | None, actor) -> Registration:
+    """The coordinator's adjustment by hand: a seat at `table` (if free), or no table."""
+    event, registration = _lock(registration)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise RegistrationError
+    if table is not None and registration.table_id == table.pk:
+        return registration
+    if table is not None:
+        took = WorkingTable.objects.filter(pk=table.pk, event=event, seats_taken__lt=F("capacity")).update(
+            seats_taken=F("seats_taken") + 1
+        )
+        if not took:
+            raise TableFull
+    if registration.table_id:
+        _release_table_seat(registration)
+    registration.table = table
+    registration.waiting_table = registration.waiting_table_since = None
+    registration.save(update_fields=["table", "waiting_table", "waiting_table_since"])
+    audit.record(actor=actor, action="registration.table_moved", obj=registration, territory=event.territory,
+                 changes={"table": table.title if table else None})
+    return registration
+
+
+@transaction.atomic(durable=True)
+def notify_tables(*, event: Event, actor) -> int:
+    """Email every confirmed person their table. Returns how many were emailed."""
+    seated = list(
+        Registration.objects.select_related("event", "event__territory", "table")
+        .filter(event=event, status=Registration.Status.CONFIRMED, table__isnull=False)
+    )
+    for registration in seated:
+        notifications.table_assigned(registration)
+    audit.record(actor=actor, action="event.tables_notified", obj=event, territory=event.territory,
+                 changes={"emails": len(seated)})
+    return len(seated)
