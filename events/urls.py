@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("<slug:territory>/eventi/<slug:slug>/iscriviti/", views.register, name="register"),
     path("<slug:territory>/eventi/<slug:slug>/accoglienza/", views.check_in, name="check_in"),
     path("<slug:territory>/eventi/<slug:slug>/accoglienza/presenze/", views.attendance, name="attendance"),
+    path("<slug:territory>/eventi/<slug:slug>/gestione/", views.manage, name="manage"),
+    re_path(r"^(?P<territory>[-a-zA-Z0-9_]+)/eventi/(?P<slug>[-a-zA-Z0-9_]+)/gestione/iscrizioni\.(?P<fmt>csv|xlsx)$", views.export, name="export"),
+    path("<slug:territory>/eventi/<slug:slug>/gestione/badge.pdf", views.badges, name="badges"),
+    path("<slug:territory>/eventi/<slug:slug>/gestione/attestati.pdf", views.certificates, name="certificates"),
+    path("iscrizioni/<uuid:token>/attestato.pdf", views.certificate, name="certificate"),
     path("iscrizioni/<uuid:token>/", views.registration, name="registration"),
     path("iscrizioni/<uuid:token>/biglietto.pdf", views.ticket_pdf, name="ticket_pdf"),
     path("iscrizioni/<uuid:token>/annulla/", views.cancel, name="cancel"),

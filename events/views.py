@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from core.ratelimit import retry_after
 from core.territories import territory_view
 from core.text import render_markdown
 
-from . import services, tickets
+from . import exports, services, tickets
 from .forms import RegistrationForm
 from .models import Event, Registration, WorkingTable
 
@@ -250,3 +250,103 @@ def attendance(request: HttpRequest, slug: str) -> HttpResponse:
     """The live attendance count, polled by the check-in page."""
     event = _staff_event(request, slug, Perm.CHECK_IN_ATTENDEES)
     return render(request, "events/check_in.html#count", {"event": event, "attendance": _attendance(event)})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    """The coordinator's view of an event: counts, registrations, tables and their actions."""
+    event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
+    if request.method == "POST":
+        return _manage_action(request, event)
+    registrations = event.registrations.select_related("table", "waiting_table").order_by("created_at", "pk")
+    status = request.GET.get("stato", "")
+    if status in Registration.Status.values:
+        registrations = registrations.filter(status=status)
+    q = request.GET.get("q", "").strip()
+    if q:
+        registrations = registrations.filter(
+            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+            | Q(organisation_name__icontains=q) | Q(ticket_code__iexact=q)
+        )
+    page = Paginator(registrations, 50).get_page(request.GET.get("page"))
+    counts = event.registrations.aggregate(
+        **{s: Count("pk", filter=Q(status=s)) for s in Registration.Status.values},
+        present=Count("pk", filter=Q(checked_in_at__isnull=False)),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "events/manage.html", {
+        "event": event, "page": page, "counts": counts, "status": status, "q": q, "query": query.urlencode(),
+        "statuses": Registration.Status.choices, "tables": event.tables.all(),
+    })
+
+
+def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
+    action = request.POST.get("action")
+    if action == "assign_tables" and event.table_mode == Event.TableMode.RANKED:
+        result = services.assign_tables(event=event, actor=request.user)
+        messages.success(request, _("Tavoli assegnati: %(seated)s persone sedute, %(satisfied)s a un tavolo scelto, %(unseated)s senza posto.") % {
+            "seated": len(result.seats), "satisfied": result.satisfied, "unseated": len(result.unseated)})
+    elif action == "notify_tables":
+        count = services.notify_tables(event=event, actor=request.user)
+        messages.success(request, _("Abbiamo scritto a %(count)s persone il loro tavolo.") % {"count": count})
+    elif action == "move":
+        registration = get_object_or_404(Registration, pk=request.POST.get("registration") or 0, event=event)
+        table_id = request.POST.get("table")
+        table = get_object_or_404(WorkingTable, pk=table_id, event=event) if table_id else None
+        try:
+            services.move_to_table(registration=registration, table=table, actor=request.user)
+            messages.success(request, _("%(name)s spostato.") % {"name": registration.full_name})
+        except services.TableFull:
+            messages.error(request, _("Il tavolo «%(table)s» è pieno.") % {"table": table.title})
+        except services.RegistrationError:
+            messages.error(request, _("Solo chi ha un posto confermato può avere un tavolo."))
+    else:
+        messages.error(request, _("Azione non riconosciuta."))
+    return redirect("events:manage", territory=event.territory.slug, slug=event.slug)
+
+
+@require_safe
+@login_required
+@territory_view
+def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
+    if fmt == "xlsx":
+        body, content_type = exports.registrations_xlsx(event), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, content_type = exports.registrations_csv(event), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="iscrizioni-{event.slug}.{fmt}"'
+    return response
+
+
+@require_safe
+@login_required
+@territory_view
+def badges(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
+    people = event.registrations.filter(status=Registration.Status.CONFIRMED).select_related("table").order_by("last_name", "first_name")
+    return render_pdf(request, "events/badges_pdf.html", {"event": event, "people": people}, filename=f"badge-{event.slug}")
+
+
+@require_safe
+@login_required
+@territory_view
+def certificates(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
+    people = event.registrations.filter(checked_in_at__isnull=False, is_anonymised=False).order_by("last_name", "first_name")
+    return render_pdf(request, "events/certificate_pdf.html", {"event": event, "people": people},
+                      filename=f"attestati-{event.slug}")
+
+
+@require_safe
+def certificate(request: HttpRequest, token) -> HttpResponse:
+    """A person's own certificate of attendance, once checked in."""
+    reg = _registration(token)
+    if reg.checked_in_at is None:
+        raise Http404
+    request.territory = reg.event.territory
+    return render_pdf(request, "events/certificate_pdf.html", {"event": reg.event, "people": [reg]},
+                      filename=f"attestato-{reg.event.slug}")

@@ -1,0 +1,153 @@
+"""Check-in, the coordinator's event page, exports, badges and certificates."""
+
+import csv
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from events import services
+from events.models import Question, Registration
+
+from .factories import make_event, person
+
+
+def url(name, event, **kwargs):
+    return reverse(f"events:{name}", kwargs={"territory": event.territory.slug, "slug": event.slug, **kwargs})
+
+
+@pytest.mark.django_db
+def test_check_in_says_welcome_then_already_checked_in_and_counts_once(client_as, personas, territory):
+    event = make_event(territory, tables=[("Welfare", 10)], table_mode="first_come")
+    table = event.tables.get()
+    reg = services.register_attendee(event=event, data=person(1, organisation_name="Equa"), table_id=table.pk)
+    client = client_as(personas["coordinator"])
+
+    first = client.post(url("check_in", event), {"code": reg.ticket_code.lower()}, HTTP_HX_REQUEST="true")
+    assert "Benvenuto" in first.content.decode() and "Welfare" in first.content.decode()
+    second = client.post(url("check_in", event), {"code": reg.ticket_code})
+    assert "Già entrato" in second.content.decode()
+    assert "Presenti: 1 su 1" in client.get(url("attendance", event)).content.decode()
+    unknown = client.post(url("check_in", event), {"code": "ZZZZZZZZ"}, HTTP_HX_REQUEST="true")
+    assert "Biglietto non valido" in unknown.content.decode()
+
+
+@pytest.mark.django_db
+def test_waitlisted_tickets_are_not_let_in(client_as, personas, territory):
+    event = make_event(territory, capacity=1)
+    services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    response = client_as(personas["coordinator"]).post(url("check_in", event), {"code": waiting.ticket_code})
+    assert "Biglietto non valido" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.checked_in_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_staff_scanning_the_same_ticket_at_once_check_in_once(personas, territory):
+    event = make_event(territory)
+    reg = services.register_attendee(event=event, data=person(1))
+    staff = personas["coordinator"]
+    barrier = threading.Barrier(8)
+
+    def scan(_):
+        try:
+            barrier.wait(timeout=30)
+            return services.check_in(event=event, ticket_code=reg.ticket_code, actor=staff)[0]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(scan, range(8)))
+    assert outcomes.count("checked_in") == 1
+    assert outcomes.count("already_checked_in") == 7
+    from core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="registration.checked_in").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona, status", [
+    ("coordinator", 200), ("org_admin", 403), ("org_staff", 403), ("worker", 403), ("provider_staff", 403),
+    ("helpdesk", 403), ("outsider", 403),
+])
+def test_who_may_open_the_check_in_page(client_as, personas, territory, persona, status):
+    event = make_event(territory)
+    assert client_as(personas[persona]).get(url("check_in", event)).status_code == status
+
+
+@pytest.mark.django_db
+def test_staff_of_an_organising_member_may_check_in_but_not_manage(client_as, personas, territory, firm):
+    event = make_event(territory)
+    event.organisers.add(firm)
+    client = client_as(personas["org_staff"])
+    assert client.get(url("check_in", event)).status_code == 200
+    assert client.get(url("manage", event)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_coordinator_of_another_territory_sees_nothing(client_as, territory, other_coordinator):
+    event = make_event(territory)
+    client = client_as(other_coordinator)
+    assert client.get(url("manage", event)).status_code == 403
+    assert client.get(url("export", event, fmt="csv")).status_code == 403
+    assert client.get(url("check_in", event)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_exports_list_every_registration_with_answers_in_csv_and_xlsx(client_as, personas, territory):
+    event = make_event(territory, capacity=1)
+    question = Question.objects.create(event=event, label="Dimensione?", kind="single", choices=["1-9", "10-49"])
+    services.register_attendee(event=event, data=person(1, organisation_name="=cmd|' /C calc'!A0"),
+                               answers={str(question.pk): {"question": "Dimensione?", "answer": "1-9"}})
+    services.register_attendee(event=event, data=person(2))
+    client = client_as(personas["coordinator"])
+
+    response = client.get(url("export", event, fmt="csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][-1] == "Dimensione?"
+    assert len(rows) == 3
+    assert rows[1][-1] == "1-9"
+    assert rows[1][5].startswith("'=")  # no formula injection into spreadsheets
+    assert {rows[1][1], rows[2][1]} == {"Confermata", "In lista d'attesa"}
+
+    response = client.get(url("export", event, fmt="xlsx"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 3 and sheet.cell(1, 1).value == "Codice"
+
+
+@pytest.mark.django_db
+def test_badges_and_certificates_are_real_pdfs(client_as, personas, territory, client):
+    event = make_event(territory)
+    reg = services.register_attendee(event=event, data=person(1))
+    coordinator = client_as(personas["coordinator"])
+    assert coordinator.get(url("badges", event)).content.startswith(b"%PDF")
+    assert client.get(reverse("events:certificate", kwargs={"token": reg.token})).status_code == 404  # not present yet
+    services.check_in(event=event, ticket_code=reg.ticket_code, actor=personas["coordinator"])
+    response = client.get(reverse("events:certificate", kwargs={"token": reg.token}))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert coordinator.get(url("certificates", event)).content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_manage_page_filters_and_moves_people_between_tables(client_as, personas, territory):
+    event = make_event(territory, table_mode="ranked", tables=[("A", 1), ("B", 1)])
+    a, b = event.tables.order_by("position")
+    reg = services.register_attendee(event=event, data=person(1), preferences=[a.pk])
+    client = client_as(personas["coordinator"])
+    page = client.get(url("manage", event), {"q": "persona1"}).content.decode()
+    assert "persona1@example.org" in page
+    client.post(url("manage", event), {"action": "assign_tables"})
+    reg.refresh_from_db()
+    assert reg.table == a
+    client.post(url("manage", event), {"action": "move", "registration": reg.pk, "table": b.pk})
+    reg.refresh_from_db()
+    assert reg.table == b
+    assert Registration.objects.filter(table=a).count() == 0
+
+
