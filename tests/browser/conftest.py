@@ -1,0 +1,104 @@
+"""Fixtures for the browser tests: headless Debian Chromium driven by Playwright's sync API.
+
+One browser per test session (launching it takes about a second); a fresh context and page for
+every test, so cookies (language, session) never leak from one test to the next. Every request
+that is not for the live server is aborted: the tests are hermetic and never wait on the network
+(the members map would otherwise ask OpenStreetMap for its tiles).
+"""
+
+import importlib
+import os
+
+import pytest
+from django.core.management import call_command
+
+from .helpers import VIEWPORT, axe_violations, block_outside, chromium_path, format_violations, launch_chromium
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not chromium_path():
+        pytest.skip("Chromium is not installed (apt-get install chromium), or set CHROMIUM to its path.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an asyncio event loop in the main thread (inside a greenlet) for
+    # as long as it is started. Django sees that running loop and refuses ORM calls made from the
+    # same thread (fixtures creating data, assertions reading it, the flush after each test) with
+    # SynchronousOnlyOperation, although nothing runs concurrently: each sync Playwright call
+    # blocks until it is done. So we lift that guard, while Playwright runs and only then.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """new_page(**context_options): a page in a fresh browser context, offline but for the live server.
+
+    Aborted requests are listed in page.blocked_requests.
+    """
+    contexts = []
+
+    def make(**options):
+        options.setdefault("viewport", VIEWPORT)
+        options.setdefault("locale", "it-IT")
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.blocked_requests = []
+        block_outside(page, live_server.url, page.blocked_requests)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def demo(settings, transactional_db):
+    """The Milan demo network of `manage.py load_demo`, plus the static pages.
+
+    The pages come from a data migration, and the flush after each transactional test empties
+    their table, so they are put back here.
+    """
+    from core.models import Page, Territory
+
+    # load_demo creates six accounts: hash their passwords the fast way.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with open(os.devnull, "w") as devnull:
+        call_command("load_demo", stdout=devnull)
+    for fields in importlib.import_module("core.migrations.0002_default_pages").PAGES:
+        Page.objects.get_or_create(slug=fields["slug"], defaults=fields)
+    return Territory.objects.get(slug="milano")
+
+
+@pytest.fixture
+def assert_accessible():
+    """assert_accessible(page, label): fail with axe's violations, readably, if there are any."""
+
+    def check(page, label: str = "") -> None:
+        violations = axe_violations(page)
+        if violations:
+            pytest.fail(
+                f"axe found {len(violations)} WCAG 2.1 A/AA violation(s) on {label or page.url}:\n"
+                + format_violations(violations),
+                pytrace=False,
+            )
+
+    return check
