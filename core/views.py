@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from network.models import Article, NetworkRole
 
-from .models import Page, SentMail, Territory
+from .models import SentMail, Territory
+from .pages import get_page
 from .pdf import render_pdf
 from .territories import territory_view
 from .text import render_markdown
@@ -36,7 +37,9 @@ def territory_home(request: HttpRequest) -> HttpResponse:
 
 
 def _page_context(slug: str) -> dict:
-    page = get_object_or_404(Page, slug=slug)
+    page = get_page(slug)
+    if page is None:
+        raise Http404
     return {"page": page, "body": render_markdown(page.localized_body)}
 
 

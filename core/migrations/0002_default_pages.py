@@ -2,86 +2,9 @@
 
 from django.db import migrations
 
-PAGES = [
-    {
-        "slug": "privacy",
-        "title": "Informativa sul trattamento dei dati personali",
-        "title_en": "Privacy notice",
-        "body": """Questa informativa spiega come la piattaforma tratta i dati personali, ai sensi degli articoli 13 e 14 del Regolamento (UE) 2016/679 (GDPR).
+from core.pages import PAGES as PAGES_AT_0002
 
-## Titolare del trattamento
-Il titolare è l'ente capofila della rete territoriale che gestisce questa installazione (per Milano, il Comune di Milano). I dati di contatto del titolare e del responsabile della protezione dei dati sono indicati nel piè di pagina e sul sito istituzionale dell'ente.
-
-## Quali dati trattiamo e perché
-- **Richieste di adesione alla rete**: dati dell'organizzazione e del referente (nome, email, telefono), per valutare la richiesta e rispondere. Base giuridica: esecuzione di misure precontrattuali e compito di interesse pubblico dell'ente.
-- **Account**: email e nome di chi accede all'area riservata, per gestire l'accesso in sicurezza.
-- **Registro delle attività**: chi ha modificato cosa e quando, per garantire la correttezza e la sicurezza del servizio.
-
-Non usiamo i dati per finalità diverse, non li vendiamo e non li trasferiamo fuori dall'Unione europea.
-
-## Per quanto tempo
-Le richieste di adesione non accolte sono cancellate 24 mesi dopo la decisione; quelle accolte diventano la scheda dell'organizzazione finché resta nella rete. Gli account restano attivi finché la persona ha un ruolo nella rete.
-
-## I tuoi diritti
-Puoi chiedere l'accesso, la rettifica, la cancellazione o la limitazione dei tuoi dati, opporti al trattamento e proporre reclamo al Garante per la protezione dei dati personali (www.garanteprivacy.it).""",
-        "body_en": """This notice explains how the platform processes personal data under Articles 13 and 14 of Regulation (EU) 2016/679 (GDPR).
-
-## Controller
-The controller is the lead body of the territorial network that runs this installation (for Milan, the Comune di Milano). Contact details of the controller and of its data protection officer are in the footer and on the body's institutional website.
-
-## What we process and why
-- **Applications to join the network**: organisation and contact person data (name, email, phone), to assess the application and reply.
-- **Accounts**: email and name of people who sign in, to manage access securely.
-- **Activity log**: who changed what and when, to keep the service correct and secure.
-
-## How long
-Rejected applications are deleted 24 months after the decision; approved ones become the organisation's profile while it stays in the network.
-
-## Your rights
-You may ask for access, rectification, erasure or restriction, object to processing, and complain to the Italian Data Protection Authority (www.garanteprivacy.it).""",
-    },
-    {
-        "slug": "accessibilita",
-        "title": "Dichiarazione di accessibilità",
-        "title_en": "Accessibility statement",
-        "body": """La piattaforma si impegna a rendere il proprio sito accessibile, conformemente alla Legge 9 gennaio 2004, n. 4 e alle Linee guida AgID sull'accessibilità degli strumenti informatici, che rimandano alla norma UNI EN 301549 e alle WCAG 2.1 livello AA.
-
-## Stato di conformità
-Le pagine pubbliche sono verificate automaticamente con axe a ogni modifica del codice e costruite con il kit di design Bootstrap Italia. La mappa delle organizzazioni ha un'alternativa testuale: l'elenco filtrabile nella stessa pagina.
-
-## Segnalazioni
-Se trovi un contenuto non accessibile, scrivi al coordinamento della rete all'indirizzo indicato nel piè di pagina: risponderemo entro 30 giorni. In caso di risposta insoddisfacente puoi rivolgerti al Difensore civico per il digitale presso AgID.""",
-        "body_en": """The platform is committed to making its website accessible, in line with Italian Law 4/2004 and AgID's accessibility guidelines (EN 301 549, WCAG 2.1 level AA).
-
-## Compliance
-Public pages are checked automatically with axe on every code change and built with the Bootstrap Italia design kit. The members map has a text alternative: the filterable list on the same page.
-
-## Feedback
-If you find content that is not accessible, write to the network's coordinators at the address in the footer: we answer within 30 days.""",
-    },
-    {
-        "slug": "note-legali",
-        "title": "Note legali",
-        "title_en": "Legal notes",
-        "body": """## Licenza dei contenuti
-Salvo dove indicato diversamente, i testi e i dati pubblicati su questo sito sono rilasciati con licenza [Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)](https://creativecommons.org/licenses/by/4.0/deed.it): puoi riutilizzarli citando la fonte.
-
-I loghi delle organizzazioni restano di proprietà dei rispettivi titolari.
-
-## Software
-La piattaforma è software libero: il codice sorgente è pubblicato con licenza AGPL-3.0 o successiva, perché altri territori possano riusarla per la propria rete.
-
-## Responsabilità
-Le schede delle organizzazioni sono compilate dalle organizzazioni stesse e verificate dal coordinamento della rete.""",
-        "body_en": """## Content licence
-Unless stated otherwise, texts and data on this site are released under the [Creative Commons Attribution 4.0 International licence (CC BY 4.0)](https://creativecommons.org/licenses/by/4.0/): you may reuse them with attribution.
-
-Organisation logos belong to their owners.
-
-## Software
-The platform is free software, published under AGPL-3.0-or-later, so that other territories can run it for their own network.""",
-    },
-]
+PAGES = PAGES_AT_0002
 
 
 def create_pages(apps, schema_editor):

@@ -31,7 +31,7 @@ def _register_concurrently(event, people, workers=20):
     return results, errors
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_200_concurrent_registrations_for_the_last_50_seats(territory):
     event = make_event(territory, capacity=60)
     for n in range(10):  # ten seats already gone
@@ -47,7 +47,7 @@ def test_200_concurrent_registrations_for_the_last_50_seats(territory):
     assert event.seats_taken == 60 == Registration.objects.filter(event=event, status="confirmed").count()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_email_twice_at_once_makes_one_registration(territory):
     event = make_event(territory, capacity=10)
 
@@ -69,7 +69,7 @@ def test_the_same_email_twice_at_once_makes_one_registration(territory):
     assert Registration.objects.filter(event=event).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_cancellations_promote_exactly_as_many_from_the_waiting_list(territory):
     event = make_event(territory, capacity=20)
     registered = [services.register_attendee(event=event, data=person(n)) for n in range(40)]

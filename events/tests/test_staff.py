@@ -47,7 +47,7 @@ def test_waitlisted_tickets_are_not_let_in(client_as, personas, territory):
     assert waiting.checked_in_at is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_several_staff_scanning_the_same_ticket_at_once_check_in_once(personas, territory):
     event = make_event(territory)
     reg = services.register_attendee(event=event, data=person(1))
