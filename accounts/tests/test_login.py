@@ -1,0 +1,171 @@
+"""Signing in with email and password (allauth): verified addresses only, no sign-up, throttled, 2-step with TOTP."""
+
+import re
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+
+from accounts.models import User
+from conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("account_login")
+DASHBOARD = reverse("accounts:dashboard")
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # the one conftest.make_user(with_totp=True) activates
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing_and_fresh_rate_limits(settings):
+    # allauth counts failed logins in the cache: without clearing it, one test's failures would
+    # throttle the next. The default hasher (1M PBKDF2 rounds) would make every sign-in slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    return make_user("giulia@example.org")
+
+
+def current_code(secret: str) -> str:
+    """The authenticator app's code now. allauth accepts only the current 30-second period
+    (MFA_TOTP_TOLERANCE = 0), so a code taken at the very end of one would expire on the way."""
+    if time.time() % 30 > 28:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    return client.post(LOGIN, {"login": email, "password": password})
+
+
+def is_signed_in(client) -> bool:
+    return SESSION_KEY in client.session
+
+
+def test_verified_user_signs_in_with_email_and_password(client, member):
+    response = sign_in(client, "Giulia@Example.org")
+    assert response.status_code == 302
+    assert response["Location"] == DASHBOARD
+    page = client.get(DASHBOARD)
+    assert page.status_code == 200
+    assert "Hai effettuato l'accesso come giulia@example.org" in page.content.decode()
+
+
+def test_wrong_password_does_not_sign_in(client, member):
+    response = sign_in(client, member.email, "non-è-questa")
+    assert response.status_code == 200
+    assert not is_signed_in(client)
+    assert "non sono corretti" in response.content.decode()
+
+
+def test_unverified_address_cannot_sign_in_until_confirmed(client, member):
+    EmailAddress.objects.filter(user=member).update(verified=False)
+    response = sign_in(client, member.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert not is_signed_in(client)
+    assert [m.to for m in mail.outbox] == [[member.email]]  # the confirmation link
+
+
+def test_public_sign_up_is_closed(client):
+    page = client.get(reverse("account_signup"))
+    assert page.status_code == 200
+    assert "Spiacenti, le registrazioni sono per il momento sospese." in page.content.decode()
+
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "intruso@example.org",
+            "password1": "una-password-qualunque-1",
+            "password2": "una-password-qualunque-1",
+        },
+    )
+    assert "Spiacenti, le registrazioni sono per il momento sospese." in response.content.decode()
+    assert not User.objects.filter(email="intruso@example.org").exists()
+    assert not is_signed_in(client)
+    assert mail.outbox == []
+
+
+def test_repeated_failed_logins_are_throttled_even_with_the_right_password(client, member):
+    # settings.ACCOUNT_RATE_LIMITS["login_failed"]: 5 failures per account every 5 minutes.
+    for _attempt in range(5):
+        response = sign_in(client, member.email, "tentativo-sbagliato")
+        assert "Troppi tentativi" not in response.content.decode()
+    response = sign_in(client, member.email)
+    assert response.status_code in (200, 429)
+    assert "Troppi tentativi di accesso. Riprova più tardi." in response.content.decode()
+    assert not is_signed_in(client)
+
+
+def test_throttling_one_account_leaves_others_alone(client, member):
+    for _attempt in range(6):
+        sign_in(client, member.email, "tentativo-sbagliato")
+    other = make_user("marco@example.org")
+    assert sign_in(client, other.email).status_code == 302
+    assert is_signed_in(client)
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, member):
+    response = client.post(reverse("account_reset_password"), {"email": member.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [member.email]
+    link = re.search(r"https?://[^/\s]+(/account/password/reset/key/\S+)", message.body).group(1)
+
+    form = client.get(link, follow=True)  # allauth moves the key into the session, then shows the form
+    assert form.status_code == 200
+    response = client.post(
+        form.request["PATH_INFO"],
+        {
+            "password1": "una-nuova-password-lunga",
+            "password2": "una-nuova-password-lunga",
+        },
+    )
+    assert response.status_code == 302
+    assert not is_signed_in(client)  # ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+    assert sign_in(client, member.email).status_code == 200  # the old password no longer works
+    assert sign_in(client, member.email, "una-nuova-password-lunga").status_code == 302
+
+
+def test_password_step_alone_does_not_sign_in_a_user_with_totp(client, personas):
+    coordinator = personas["coordinator"]
+    response = sign_in(client, coordinator.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert not is_signed_in(client)
+    # Every page still treats them as a visitor.
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert client.get(reverse("network:join_requests", kwargs={"territory": "milano"})).status_code == 302
+
+
+def test_a_wrong_totp_code_keeps_the_user_out(client, personas):
+    sign_in(client, personas["coordinator"].email)
+    right = current_code(TOTP_SECRET)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("mfa_authenticate"), {"code": wrong})
+    assert response.status_code == 200
+    assert not is_signed_in(client)
+
+
+def test_totp_code_completes_the_sign_in(client, personas):
+    coordinator = personas["coordinator"]
+    sign_in(client, coordinator.email)
+    code = current_code(TOTP_SECRET)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302
+    assert response["Location"] == DASHBOARD
+    assert client.session[SESSION_KEY] == str(coordinator.pk)
+    assert client.get(reverse("network:join_requests", kwargs={"territory": "milano"})).status_code == 200

@@ -1,0 +1,186 @@
+"""Public pages every visitor sees: static pages, footer, language, dates, home, health, mail copies."""
+
+import re
+from datetime import datetime
+from importlib import import_module
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps as django_apps
+from django.core import mail
+from django.urls import reverse
+
+from conftest import make_territory
+from core.models import Page, SentMail, Territory
+from network.models import Article
+
+pytestmark = pytest.mark.django_db
+
+STATIC_PAGES = {
+    "privacy": "Informativa sul trattamento dei dati personali",
+    "accessibilita": "Dichiarazione di accessibilità",
+    "note-legali": "Note legali",
+}
+FOOTER_LINKS = [f'href="/pagine/{slug}/"' for slug in STATIC_PAGES]
+
+
+@pytest.fixture
+def article(territory):
+    return Article.objects.create(
+        territory=territory,
+        slug="nasce-la-rete",
+        title="Nasce la rete",
+        title_en="The network is born",
+        summary="Firmato l'accordo.",
+        body="Il testo.",
+        published_at=datetime(2023, 11, 10, 11, 30, tzinfo=ZoneInfo("Europe/Rome")),
+    )
+
+
+@pytest.mark.parametrize(("slug", "title"), STATIC_PAGES.items())
+def test_static_pages_render(client, slug, title):
+    response = client.get(reverse("core:page", kwargs={"slug": slug}))
+    assert response.status_code == 200
+    assert f"<h1>{title}</h1>" in response.content.decode()
+
+
+def test_the_data_migration_creates_the_pages_and_keeps_edited_ones(db):
+    # Run the migration's own function: the rows it made at `migrate` may have been flushed by a
+    # transactional test, and the views fall back to the default texts when a row is missing.
+    create_pages = import_module("core.migrations.0002_default_pages").create_pages
+    Page.objects.all().delete()
+    Page.objects.create(slug="privacy", title="Informativa aggiornata dal Comune", body="Testo nuovo.")
+    create_pages(django_apps, None)
+    assert dict(Page.objects.values_list("slug", "title")) == {
+        "privacy": "Informativa aggiornata dal Comune",
+        "accessibilita": "Dichiarazione di accessibilità",
+        "note-legali": "Note legali",
+    }
+
+
+def test_an_edited_page_is_what_visitors_read(client, db):
+    Page.objects.update_or_create(slug="note-legali", defaults={"title": "Note legali 2026", "body": "Nuove note."})
+    content = client.get(reverse("core:page", kwargs={"slug": "note-legali"})).content.decode()
+    assert "<h1>Note legali 2026</h1>" in content
+    assert "Nuove note." in content
+
+
+def test_unknown_static_page_is_404(client, db):
+    assert client.get(reverse("core:page", kwargs={"slug": "non-esiste"})).status_code == 404
+
+
+def test_every_public_page_links_the_three_legal_pages_in_its_footer(client, firm, article, other_territory):
+    sent = SentMail.objects.create(to="anna@example.org", subject="Ciao", body_text="Testo")
+    urls = [
+        "/",
+        reverse("core:territory_home", kwargs={"territory": "milano"}),
+        reverse("network:directory", kwargs={"territory": "milano"}),
+        reverse("network:organisation", kwargs={"territory": "milano", "slug": firm.slug}),
+        reverse("network:articles", kwargs={"territory": "milano"}),
+        reverse("network:article", kwargs={"territory": "milano", "slug": article.slug}),
+        reverse("network:join", kwargs={"territory": "milano"}),
+        reverse("network:join_thanks", kwargs={"territory": "milano"}),
+        reverse("core:sent_mail", kwargs={"token": sent.token}),
+        reverse("account_login"),
+        reverse("account_reset_password"),
+        *[reverse("core:page", kwargs={"slug": slug}) for slug in STATIC_PAGES],
+    ]
+    missing = {}
+    for url in urls:
+        response = client.get(url)
+        assert (url, response.status_code) == (url, 200)
+        footer = response.content.decode().split('<footer class="it-footer"', 1)[-1]
+        missing[url] = [link for link in FOOTER_LINKS if link not in footer]
+    assert missing == {url: [] for url in urls}
+
+
+def test_switching_to_english(client, db):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/pagine/privacy/"}, follow=True)
+    assert response.redirect_chain == [("/pagine/privacy/", 302)]
+    content = response.content.decode()
+    assert '<html lang="en">' in content
+    assert "<h1>Privacy notice</h1>" in content
+    assert ">Legal notes</a>" in content  # the footer too
+    # The choice sticks for the next pages.
+    assert '<html lang="en">' in client.get(reverse("core:page", kwargs={"slug": "note-legali"})).content.decode()
+
+
+def test_italian_is_the_default_language(client, db):
+    content = client.get(reverse("core:page", kwargs={"slug": "privacy"})).content.decode()
+    assert '<html lang="it">' in content
+    assert ">Informativa privacy</a>" in content
+
+
+def test_article_date_is_written_the_italian_way(client, article):
+    response = client.get(reverse("network:article", kwargs={"territory": "milano", "slug": article.slug}))
+    content = response.content.decode()
+    assert '<time datetime="2023-11-10T11:30:00+01:00">10 novembre 2023</time>' in content
+
+
+def test_article_date_in_english(client, article):
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("network:article", kwargs={"territory": "milano", "slug": article.slug}))
+    content = response.content.decode()
+    assert "The network is born" in content
+    assert "10 November 2023" in content
+
+
+def test_home_goes_straight_to_the_only_territory(client, territory):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/milano/"
+    assert client.get("/milano/").status_code == 200
+
+
+def test_home_lists_the_territories_when_there_are_several(client, territory, other_territory):
+    make_territory("torino", "Torino")
+    Territory.objects.filter(slug="torino").update(is_active=False)
+    response = client.get("/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'href="/milano/"' in content and "Rete Milano" in content
+    assert 'href="/bergamo/"' in content and "Rete Bergamo" in content
+    assert "Rete Torino" not in content
+    assert client.get("/torino/").status_code == 404
+
+
+def test_home_without_territories_says_so(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Nessun territorio è ancora attivo" in response.content.decode()
+
+
+def test_healthz(client, territory):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+def test_every_mail_can_be_read_on_the_web(client, territory, django_capture_on_commit_callbacks):
+    data = {
+        "name": "Sartoria Porta Romana Srl",
+        "kind": "firm",
+        "size_class": "micro",
+        "requested_role": "member_firm",
+        "tax_code": "01234560157",
+        "vat_number": "01234560157",
+        "contact_name": "Anna Rossi",
+        "email": "anna@sartoria.example.org",
+        "privacy_acknowledged": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("network:join", kwargs={"territory": "milano"}), data)
+    [message] = mail.outbox
+    web_path = re.search(r"https?://[^/\s]+(/posta/[0-9a-f-]+/)", message.body).group(1)
+
+    response = client.get(web_path)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert message.subject in content
+    assert "abbiamo ricevuto la richiesta di Sartoria Porta Romana Srl" in content
+    # The copy can hold personal data: no shared cache may keep it.
+    assert "private" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+
+
+def test_unknown_mail_copy_is_404(client, db):
+    assert client.get("/posta/00000000-0000-4000-8000-000000000000/").status_code == 404

@@ -1,0 +1,235 @@
+"""The coordinator decides join requests: one decision per request, each with its audit row and mail."""
+
+import threading
+import time
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from conftest import make_user
+from core import audit
+from core.models import AuditLog, SentMail
+from network import services
+from network.models import JoinRequest, Organisation
+
+pytestmark = pytest.mark.django_db
+
+REASON = "La vostra sede è fuori dal territorio della rete."
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default hasher (1M PBKDF2 rounds) makes each `personas` set-up take seconds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_join_request(territory, name: str = "Sartoria Porta Romana Srl", email: str = "anna@sartoria.example.org"):
+    return JoinRequest.objects.create(
+        territory=territory,
+        name=name,
+        kind="firm",
+        size_class="micro",
+        requested_role="member_firm",
+        tax_code="01234560157",
+        vat_number="01234560157",
+        contact_name="Anna Rossi",
+        email=email,
+        privacy_acknowledged_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def jr(territory):
+    return make_join_request(territory)
+
+
+@pytest.fixture
+def coordinator(client_as, personas):
+    return client_as(personas["coordinator"])
+
+
+def url(name: str, jr: JoinRequest) -> str:
+    return reverse(name, kwargs={"territory": jr.territory.slug, "pk": jr.pk})
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_rejecting_without_a_reason_is_refused_and_changes_nothing(coordinator, jr):
+    response = coordinator.post(url("network:reject_join_request", jr), {"reason": "  "})
+    assert response.status_code == 422
+    assert "Questo campo è obbligatorio" in response.content.decode()
+    jr.refresh_from_db()
+    assert (jr.status, jr.decided_at, jr.rejection_reason) == ("pending", None, "")
+    assert not AuditLog.objects.exists()
+    assert not SentMail.objects.exists()
+
+
+def test_rejection_mails_the_reason_to_the_applicant(coordinator, personas, jr, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator.post(url("network:reject_join_request", jr), {"reason": REASON}, follow=True)
+    assert "Richiesta respinta" in " ".join(messages_of(response))
+    jr.refresh_from_db()
+    assert (jr.status, jr.rejection_reason, jr.decided_by) == ("rejected", REASON, personas["coordinator"])
+    [message] = mail.outbox
+    assert message.to == ["anna@sartoria.example.org"]
+    assert REASON in message.body
+    assert not Organisation.objects.filter(name=jr.name).exists()
+    entry = AuditLog.objects.get(action="join_request.rejected")
+    assert (entry.object_id, entry.actor, entry.changes) == (str(jr.pk), personas["coordinator"], {"reason": REASON})
+
+
+def test_approval_creates_the_organisation_and_its_admin(coordinator, jr, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator.post(url("network:approve_join_request", jr), follow=True)
+    assert "fa ora parte della rete" in " ".join(messages_of(response))
+    jr.refresh_from_db()
+    organisation = jr.organisation
+    assert (jr.status, organisation.name, organisation.territory) == ("approved", jr.name, jr.territory)
+    admin = User.objects.get(email="anna@sartoria.example.org")
+    assert not admin.has_usable_password()  # chosen through the link in the mail
+    assert Role.objects.filter(user=admin, kind="org_admin", organisation=organisation).exists()
+    assert [m.to for m in mail.outbox] == [["anna@sartoria.example.org"]]
+    assert "/account/password/reset/key/" in mail.outbox[0].body
+    assert set(AuditLog.objects.values_list("action", flat=True)) == {"join_request.approved", "organisation.created"}
+
+
+def test_approving_for_an_address_that_already_has_an_account_reuses_it(
+    coordinator, personas, territory, django_capture_on_commit_callbacks
+):
+    worker = personas["worker"]
+    jr = make_join_request(territory, name="Bottega di Quartiere", email=worker.email.upper())
+    users_before = User.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(url("network:approve_join_request", jr))
+    jr.refresh_from_db()
+    assert User.objects.count() == users_before
+    assert Role.objects.filter(user=worker, kind="org_admin", organisation=jr.organisation).exists()
+    worker.refresh_from_db()
+    assert worker.has_usable_password()  # their password still works
+    [message] = mail.outbox
+    assert "/account/login/" in message.body
+    assert "/account/password/reset/key/" not in message.body
+    entry = AuditLog.objects.get(action="join_request.approved")
+    assert entry.changes["new_account"] is False
+
+
+@pytest.mark.parametrize("first", ["approve", "reject"])
+@pytest.mark.parametrize("then", ["approve", "reject"])
+def test_a_decided_request_cannot_be_decided_again(coordinator, jr, first, then, django_capture_on_commit_callbacks):
+    decide = {
+        "approve": lambda: coordinator.post(url("network:approve_join_request", jr), follow=True),
+        "reject": lambda: coordinator.post(url("network:reject_join_request", jr), {"reason": REASON}, follow=True),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        decide[first]()
+    jr.refresh_from_db()
+    decided = (jr.status, jr.decided_at, jr.rejection_reason, jr.organisation_id)
+    counts = (Organisation.objects.count(), AuditLog.objects.count(), len(mail.outbox))
+
+    response = decide[then]()
+    assert response.request["PATH_INFO"] == url("network:join_request", jr)
+    assert "Questa richiesta è già stata decisa." in messages_of(response)
+    jr.refresh_from_db()
+    assert (jr.status, jr.decided_at, jr.rejection_reason, jr.organisation_id) == decided
+    assert (Organisation.objects.count(), AuditLog.objects.count(), len(mail.outbox)) == counts
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_failure_after_the_audit_row_rolls_back_the_whole_decision(monkeypatch, personas, jr, decision):
+    def broken_mail(**kwargs):
+        raise RuntimeError("template error")
+
+    monkeypatch.setattr(services, "send_templated_mail", broken_mail)
+    users_before = User.objects.count()
+    with pytest.raises(RuntimeError):
+        if decision == "approve":
+            services.approve_join_request(join_request=jr, actor=personas["coordinator"])
+        else:
+            services.reject_join_request(join_request=jr, actor=personas["coordinator"], reason=REASON)
+    jr.refresh_from_db()
+    assert (jr.status, jr.decided_at, jr.organisation_id, jr.rejection_reason) == ("pending", None, None, "")
+    assert not AuditLog.objects.exists()
+    assert not Organisation.objects.filter(name=jr.name).exists()
+    assert User.objects.count() == users_before
+    assert mail.outbox == []
+
+
+def test_audit_log_filters_by_action_and_shows_only_the_territory(
+    coordinator, personas, territory, other_territory, django_capture_on_commit_callbacks
+):
+    approved, rejected = make_join_request(territory, "Approvata Srl"), make_join_request(territory, "Respinta Srl")
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(url("network:approve_join_request", approved))
+        coordinator.post(url("network:reject_join_request", rejected), {"reason": REASON})
+    bergamo_request = make_join_request(other_territory, "Segreta Bergamasca Srl")
+    audit.record(
+        actor="someone@bergamo.example.org",
+        action="join_request.rejected",
+        obj=bergamo_request,
+        territory=other_territory,
+    )
+    log = reverse("network:audit_log", kwargs={"territory": "milano"})
+
+    everything = coordinator.get(log).content.decode()
+    assert "Approvata Srl" in everything and "Respinta Srl" in everything
+    assert "Segreta Bergamasca" not in everything
+
+    only_rejections = coordinator.get(log, {"action": "join_request.rejected"}).content.decode()
+    assert "Respinta Srl" in only_rejections
+    assert "Approvata Srl" not in only_rejections
+    assert "Segreta Bergamasca" not in only_rejections
+
+    by_prefix = coordinator.get(log, {"action": "organisation"}).content.decode()
+    assert "organisation.created" in by_prefix
+    assert "join_request." not in by_prefix
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_coordinators_approving_at_once_make_one_organisation(territory, monkeypatch):
+    # Each thread has its own database connection, so the lock in services._lock_pending is really
+    # contended (on SQLite the IMMEDIATE transactions queue instead). Work done under the lock is
+    # slowed down so that the second approval surely arrives while the first one holds it.
+    unique_slug = services._unique_slug
+
+    def slow_unique_slug(*args, **kwargs):
+        time.sleep(0.3)
+        return unique_slug(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_unique_slug", slow_unique_slug)
+    first, second = make_user("prima@example.org"), make_user("seconda@example.org")
+    for user in (first, second):
+        Role.objects.create(user=user, kind=Role.Kind.COORDINATOR, territory=territory)
+    jr = make_join_request(territory)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(actor):
+        try:
+            start.wait()
+            services.approve_join_request(join_request=JoinRequest.objects.get(pk=jr.pk), actor=actor)
+            outcomes.append("approved")
+        except services.JoinRequestAlreadyDecided:
+            outcomes.append("already decided")
+        except Exception as error:  # shown in the assertion below rather than lost in the thread
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["already decided", "approved"]
+    assert Organisation.objects.filter(name=jr.name).count() == 1
+    assert AuditLog.objects.filter(action="join_request.approved").count() == 1
+    assert Role.objects.filter(kind="org_admin", organisation__name=jr.name).count() == 1
+    jr.refresh_from_db()
+    assert jr.status == "approved"

@@ -1,0 +1,190 @@
+"""The public directory of a territory's organisations: filters, search, pages, htmx, isolation."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from conftest import make_organisation
+
+pytestmark = pytest.mark.django_db
+
+DIRECTORY = reverse("network:directory", kwargs={"territory": "milano"})
+MAP = reverse("network:directory_map", kwargs={"territory": "milano"})
+EMPTY_STATE = "Nessuna organizzazione corrisponde a questi filtri."
+
+
+def listed(response) -> list[str]:
+    """The organisation names shown as result cards, in order."""
+    assert response.status_code == 200
+    return re.findall(r'<h2 class="card-title h5"><a href="[^"]+">([^<]+)</a></h2>', response.content.decode())
+
+
+@pytest.fixture
+def network(territory, firm, coop, other_territory):
+    """Milan's members of several kinds and places, plus what must never be listed in Milan."""
+    municipio = territory.municipi.get
+    make_organisation(
+        territory,
+        "Cooperativa Sociale X",
+        kind="social_coop",
+        network_role="provider",
+        municipio=municipio(number=5),
+        description="Servizi di cura e asilo nido aziendale.",
+        latitude="45.450000",
+        longitude="9.180000",
+    )
+    make_organisation(
+        territory, "Comune di Milano", kind="public_body", network_role="lead", municipio=municipio(number=1)
+    )
+    make_organisation(
+        territory,
+        "Vecchia Associazione",
+        kind="association",
+        network_role="partner",
+        is_active=False,
+        latitude="45.470000",
+        longitude="9.200000",
+    )
+    return make_organisation(
+        other_territory,
+        "Cooperativa Orobica",
+        kind="social_coop",
+        network_role="provider",
+        latitude="45.690000",
+        longitude="9.670000",
+    )
+
+
+def test_without_filters_lists_every_active_milan_organisation_by_name(client, network):
+    response = client.get(DIRECTORY)
+    assert listed(response) == ["Comune di Milano", "Coop Test", "Cooperativa Sociale X", "Officine Test"]
+    assert "4 organizzazioni trovate" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({"kind": "social_coop"}, ["Coop Test", "Cooperativa Sociale X"]),
+        ({"kind": "public_body"}, ["Comune di Milano"]),
+        ({"role": "lead"}, ["Comune di Milano"]),
+        ({"role": "member_firm"}, ["Officine Test"]),
+        ({"municipio": "3"}, ["Officine Test"]),
+        ({"municipio": "5", "kind": "social_coop"}, ["Cooperativa Sociale X"]),
+        ({"municipio": "5", "kind": "firm"}, []),
+    ],
+)
+def test_filters(client, network, query, names):
+    assert listed(client.get(DIRECTORY, query)) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("cooperativa", ["Cooperativa Sociale X"]),
+        ("COOPERATIVA sociale", ["Cooperativa Sociale X"]),
+        ("asilo nido", ["Cooperativa Sociale X"]),  # the description counts, not only the name
+        ("officine", ["Officine Test"]),
+    ],
+)
+def test_text_search(client, network, text, names):
+    assert listed(client.get(DIRECTORY, {"q": text})) == names
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Italian stemming needs PostgreSQL full-text search; SQLite matches substrings only",
+)
+def test_search_finds_other_forms_of_a_word_on_postgresql(client, network):
+    assert listed(client.get(DIRECTORY, {"q": "cooperative"})) == ["Cooperativa Sociale X"]
+
+
+def test_nothing_found_says_so(client, network):
+    response = client.get(DIRECTORY, {"q": "astronautica"})
+    assert listed(response) == []
+    content = response.content.decode()
+    assert "0 organizzazioni trovate" in content
+    assert EMPTY_STATE in content
+
+
+def test_twenty_five_organisations_make_two_pages(client, territory):
+    for n in range(1, 26):
+        make_organisation(territory, f"Impresa {n:02d}")
+
+    first = client.get(DIRECTORY)
+    assert listed(first) == [f"Impresa {n:02d}" for n in range(1, 21)]
+    assert "Pagina 1 di 2" in first.content.decode()
+
+    second = client.get(DIRECTORY, {"page": 2})
+    assert listed(second) == [f"Impresa {n:02d}" for n in range(21, 26)]
+    assert "Pagina 2 di 2" in second.content.decode()
+
+
+def test_page_links_keep_the_filters(client, territory):
+    for n in range(1, 26):
+        make_organisation(territory, f"Impresa {n:02d}")
+    response = client.get(DIRECTORY, {"kind": "firm"})
+    assert 'href="?kind=firm&amp;page=2"' in response.content.decode()
+
+
+def test_inactive_organisations_are_hidden_everywhere(client, network, territory):
+    assert "Vecchia Associazione" not in listed(client.get(DIRECTORY, {"q": "vecchia"}))
+    assert "Vecchia Associazione" not in [p["name"] for p in client.get(MAP).json()["points"]]
+    page = reverse("network:organisation", kwargs={"territory": "milano", "slug": "vecchia-associazione"})
+    assert client.get(page).status_code == 404
+
+
+def test_another_territorys_organisations_never_show_in_milan(client, network):
+    assert "Cooperativa Orobica" not in listed(client.get(DIRECTORY))
+    assert listed(client.get(DIRECTORY, {"q": "orobica"})) == []
+    assert [p["name"] for p in client.get(MAP).json()["points"]] == ["Cooperativa Sociale X"]
+    milan_address = reverse("network:organisation", kwargs={"territory": "milano", "slug": network.slug})
+    assert client.get(milan_address).status_code == 404
+    bergamo_address = reverse("network:organisation", kwargs={"territory": "bergamo", "slug": network.slug})
+    assert client.get(bergamo_address).status_code == 200
+
+
+def test_map_follows_the_filters(client, network):
+    assert client.get(MAP, {"kind": "public_body"}).json()["points"] == []
+    [point] = client.get(MAP, {"kind": "social_coop"}).json()["points"]
+    assert point["name"] == "Cooperativa Sociale X"
+    assert point["url"] == reverse(
+        "network:organisation", kwargs={"territory": "milano", "slug": "cooperativa-sociale-x"}
+    )
+
+
+def test_htmx_request_gets_only_the_results(client, network):
+    response = client.get(DIRECTORY, {"kind": "social_coop"}, HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert listed(response) == ["Coop Test", "Cooperativa Sociale X"]
+    assert "<html" not in content
+    assert "<form" not in content
+    assert "2 organizzazioni trovate" in content
+
+
+def test_page_and_fragment_vary_on_hx_request(client, network):
+    # One URL serves both: a cache in between must not hand the fragment to a full page load.
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = client.get(DIRECTORY, **headers)
+        assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"kind": "astronave"},
+        {"role": "capo"},
+        {"municipio": "tre"},
+        {"municipio": "99"},
+        {"page": "ultima"},
+        {"page": "999"},
+        {"page": "-1"},
+        {"q": "x" * 500},
+        {"q": "\"unbalanced ' quotes & or | !"},
+    ],
+)
+def test_nonsense_filters_do_not_break_the_page(client, network, query):
+    assert client.get(DIRECTORY, query).status_code == 200
+    assert client.get(DIRECTORY, query, HTTP_HX_REQUEST="true").status_code == 200
+    assert client.get(MAP, query).status_code == 200

@@ -1,0 +1,117 @@
+""" "Salva pagina in PDF": organisation, article and static pages as PDF documents."""
+
+import contextlib
+import re
+import shutil
+import subprocess
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import make_organisation
+from network.models import Article
+
+pytestmark = pytest.mark.django_db
+
+PDF_LINK_TEXT = "Salva pagina in PDF"
+
+
+def pdf_titles(pdf: bytes) -> list[str]:
+    """The document title and bookmark titles of a WeasyPrint PDF (they sit in compressed object streams)."""
+    chunks = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        with contextlib.suppress(zlib.error):  # an image or font stream
+            chunks.append(zlib.decompress(match.group(1)))
+    titles = []
+    for chunk in chunks:
+        for raw in re.findall(rb"/Title\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]*>)", chunk):
+            if raw.startswith(b"<"):
+                data = bytes.fromhex(raw[1:-1].decode())
+                titles.append(data[2:].decode("utf-16-be") if data.startswith(b"\xfe\xff") else data.decode("latin-1"))
+            else:
+                titles.append(re.sub(rb"\\(.)", rb"\1", raw[1:-1]).decode("latin-1"))
+    return titles
+
+
+def assert_pdf_of(response, title: str, filename: str) -> None:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+    pdf = response.content
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 1024
+    assert title in pdf_titles(pdf)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        assert title in " ".join(text.split())
+
+
+@pytest.fixture
+def article(territory):
+    return Article.objects.create(
+        territory=territory,
+        slug="festa-della-rete",
+        title="Festa della rete di conciliazione",
+        title_en="Network celebration",
+        summary="Ci vediamo in piazza.",
+        body="Tutti **invitati**.",
+        published_at=timezone.now() - timedelta(days=1),
+    )
+
+
+def test_organisation_page_as_pdf(client, firm):
+    page_url = reverse("network:organisation", kwargs={"territory": "milano", "slug": firm.slug})
+    pdf_url = reverse("network:organisation_pdf", kwargs={"territory": "milano", "slug": firm.slug})
+    page = client.get(page_url).content.decode()
+    assert f'href="{pdf_url}"' in page and PDF_LINK_TEXT in page
+    assert_pdf_of(client.get(pdf_url), "Officine Test", "officine-test.pdf")
+
+
+def test_article_as_pdf(client, article):
+    page_url = reverse("network:article", kwargs={"territory": "milano", "slug": article.slug})
+    pdf_url = reverse("network:article_pdf", kwargs={"territory": "milano", "slug": article.slug})
+    page = client.get(page_url).content.decode()
+    assert f'href="{pdf_url}"' in page and PDF_LINK_TEXT in page
+    assert_pdf_of(client.get(pdf_url), "Festa della rete di conciliazione", "festa-della-rete-di-conciliazione.pdf")
+
+
+def test_static_page_as_pdf(client, db):
+    pdf_url = reverse("core:page_pdf", kwargs={"slug": "accessibilita"})
+    page = client.get(reverse("core:page", kwargs={"slug": "accessibilita"})).content.decode()
+    assert f'href="{pdf_url}"' in page and PDF_LINK_TEXT in page
+    assert_pdf_of(client.get(pdf_url), "Dichiarazione di accessibilità", "dichiarazione-di-accessibilita.pdf")
+
+
+def test_pdf_follows_the_chosen_language(client, article):
+    client.cookies["django_language"] = "en"
+    pdf_url = reverse("network:article_pdf", kwargs={"territory": "milano", "slug": article.slug})
+    assert_pdf_of(client.get(pdf_url), "Network celebration", "network-celebration.pdf")
+
+
+def test_unknown_or_hidden_content_has_no_pdf(client, territory, other_territory, article):
+    make_organisation(territory, "Vecchia Associazione", kind="association", network_role="partner", is_active=False)
+    make_organisation(other_territory, "Comune di Bergamo", kind="public_body", network_role="lead")
+    Article.objects.create(territory=territory, slug="bozza", title="Bozza", summary="…", body="…", published_at=None)
+    Article.objects.create(
+        territory=territory,
+        slug="domani",
+        title="Domani",
+        summary="…",
+        body="…",
+        published_at=timezone.now() + timedelta(days=1),
+    )
+    missing = [
+        reverse("network:organisation_pdf", kwargs={"territory": "milano", "slug": "non-esiste"}),
+        reverse("network:organisation_pdf", kwargs={"territory": "milano", "slug": "vecchia-associazione"}),
+        reverse("network:organisation_pdf", kwargs={"territory": "milano", "slug": "comune-di-bergamo"}),
+        reverse("network:organisation_pdf", kwargs={"territory": "roma", "slug": "comune-di-bergamo"}),
+        reverse("network:article_pdf", kwargs={"territory": "milano", "slug": "non-esiste"}),
+        reverse("network:article_pdf", kwargs={"territory": "milano", "slug": "bozza"}),
+        reverse("network:article_pdf", kwargs={"territory": "milano", "slug": "domani"}),
+        reverse("network:article_pdf", kwargs={"territory": "bergamo", "slug": article.slug}),
+        reverse("core:page_pdf", kwargs={"slug": "non-esiste"}),
+    ]
+    assert {url: client.get(url).status_code for url in missing} == dict.fromkeys(missing, 404)
