@@ -2,6 +2,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .permissions import needs_two_factor
@@ -28,7 +29,7 @@ class RequireTwoFactorMiddleware:
                 request,
                 _("Per il tuo ruolo l'autenticazione a due fattori è obbligatoria: attivala per continuare."),
             )
-            return redirect(reverse("mfa_activate_totp") + "?next=" + request.get_full_path())
+            return redirect(reverse("mfa_activate_totp") + "?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)
 
 

@@ -30,8 +30,11 @@ def _filtered_directory(request: HttpRequest):
     territory = request.territory
     form = DirectoryFilterForm(request.GET or None, territory=territory)
     organisations = Organisation.objects.in_territory(territory).active()
-    if form.is_valid():
-        organisations = organisations.directory(**form.cleaned_data)
+    # Filters that validate still apply when another one does not (its error shows by its field).
+    form.is_valid()
+    valid = getattr(form, "cleaned_data", {})  # an unbound form (no filters) has none
+    filters = {name: valid.get(name) for name in ("q", "kind", "role", "municipio")}
+    organisations = organisations.directory(**{k: v for k, v in filters.items() if v})
     return form, organisations
 
 

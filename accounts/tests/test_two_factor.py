@@ -1,6 +1,7 @@
 """Coordinators and admin staff must use TOTP: without it they reach only the pages that set it up."""
 
 import time
+from urllib.parse import quote
 
 import pytest
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
@@ -96,7 +97,7 @@ def test_coordinator_without_totp_is_sent_to_activation_from_every_page(client_a
     client = client_as(new_coordinator)
     for url in pages:
         response = client.get(url)
-        assert (url, response.status_code, response.get("Location", "")) == (url, 302, f"{ACTIVATE}?next={url}")
+        assert (url, response.status_code, response.get("Location", "")) == (url, 302, f"{ACTIVATE}?next={quote(url, safe='')}")
 
 
 def test_coordinator_without_totp_can_still_reach_account_pages_and_switch_language(client_as, new_coordinator):
@@ -143,7 +144,7 @@ def test_staff_without_totp_is_sent_to_activation_even_for_the_admin(client_as, 
     client = client_as(staff)
     for url in ("/admin/", reverse("core:territory_home", kwargs={"territory": "milano"})):
         response = client.get(url)
-        assert (url, response.status_code, response["Location"]) == (url, 302, f"{ACTIVATE}?next={url}")
+        assert (url, response.status_code, response["Location"]) == (url, 302, f"{ACTIVATE}?next={quote(url, safe='')}")
 
 
 def test_staff_with_totp_reaches_the_admin(client_as, territory):

@@ -188,3 +188,14 @@ def test_nonsense_filters_do_not_break_the_page(client, network, query):
     assert client.get(DIRECTORY, query).status_code == 200
     assert client.get(DIRECTORY, query, HTTP_HX_REQUEST="true").status_code == 200
     assert client.get(MAP, query).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_invalid_filter_keeps_the_valid_ones(client, territory):
+    from conftest import make_organisation
+
+    make_organisation(territory, "Cooperativa Arcobaleno", kind="social_coop", network_role="provider")
+    make_organisation(territory, "Officina Rossi")
+    page = client.get("/milano/organizzazioni/", {"q": "arcobaleno", "kind": "xyz"}).content.decode()
+    assert "Cooperativa Arcobaleno" in page
+    assert "Officina Rossi" not in page

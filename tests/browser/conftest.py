@@ -6,7 +6,6 @@ that is not for the live server is aborted: the tests are hermetic and never wai
 (the members map would otherwise ask OpenStreetMap for its tiles).
 """
 
-import importlib
 import os
 
 import pytest
@@ -71,20 +70,19 @@ def page(new_page):
 
 
 @pytest.fixture
-def demo(settings, transactional_db):
-    """The Milan demo network of `manage.py load_demo`, plus the static pages.
+def demo(settings, django_db_serialized_rollback, transactional_db):
+    """The Milan demo network of `manage.py load_demo`.
 
-    The pages come from a data migration, and the flush after each transactional test empties
-    their table, so they are put back here.
+    A live server needs a transactional database, whose flush after the test would also empty
+    what the migrations created (content types, static pages) for the tests that follow:
+    the serialized rollback puts it back.
     """
-    from core.models import Page, Territory
+    from core.models import Territory
 
     # load_demo creates six accounts: hash their passwords the fast way.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with open(os.devnull, "w") as devnull:
         call_command("load_demo", stdout=devnull)
-    for fields in importlib.import_module("core.migrations.0002_default_pages").PAGES:
-        Page.objects.get_or_create(slug=fields["slug"], defaults=fields)
     return Territory.objects.get(slug="milano")
 
 
