@@ -103,3 +103,12 @@ def organisations_of(user, *kinds: str) -> list:
 def needs_two_factor(user) -> bool:
     """Coordinators and staff of the admin site must sign in with TOTP."""
     return bool(getattr(user, "is_staff", False)) or is_coordinator(user)
+
+
+def can_facilitate(user, table) -> bool:
+    """May `user` write the summary of a working table? Its facilitator, or a coordinator of its territory."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if table.facilitator_id is not None and table.facilitator_id == user.pk:
+        return True
+    return can(user, Perm.MANAGE_EVENTS, territory=table.event.territory)

@@ -6,6 +6,7 @@ from ninja import NinjaAPI, Router
 from accounts.api import JsonObjectParser, install_error_handlers
 from accounts.api import router as accounts_router
 from core.api import router as core_router
+from events.api import router as events_router
 from network.api import router as network_router
 
 api = NinjaAPI(
@@ -18,6 +19,7 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("", network_router)
+api.add_router("", events_router)
 api.add_router("", accounts_router)
 
 # Added last so that it matches only what no router does: without it, a mistyped API address would

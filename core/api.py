@@ -47,7 +47,15 @@ def paginate(queryset: QuerySet, params: PageParams) -> dict:
 
 
 class PublicWriteThrottle(AnonRateThrottle):
-    """Limits a public write per client address; RATELIMIT_ENABLED=false lifts it (benchmarks, load tests)."""
+    """Limits a public write per client address; RATELIMIT_ENABLED=false lifts it (benchmarks, load tests).
+
+    Each endpoint names its own `scope`: ninja keys the counter by scope and address, so with a shared
+    scope registrations would use up the join-request allowance and the other way round.
+    """
+
+    def __init__(self, rate: str, *, scope: str):
+        self.scope = scope
+        super().__init__(rate)
 
     def allow_request(self, request: HttpRequest) -> bool:
         return not settings.RATELIMIT_ENABLED or super().allow_request(request)

@@ -151,3 +151,35 @@ class SentMailAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for one POST: claimed before the work runs, then the answer to replay.
+
+    See core/idempotency.py. A row without `response_status` is a request still running.
+    """
+
+    # "user:<id>" for a signed-in caller or a token, "address:<ip>" for an anonymous one.
+    caller = models.CharField(max_length=100)
+    # "POST /api/v1/events/7/registrations": a key means something only for one operation on one object.
+    operation = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the raw request body.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("chiave di idempotenza")
+        verbose_name_plural = _("chiavi di idempotenza")
+        constraints = [
+            # What makes two requests at once safe: only one can insert the claim.
+            models.UniqueConstraint(fields=["caller", "operation", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.operation} {self.key}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.response_status is not None

@@ -1,8 +1,16 @@
+from datetime import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .models import Event, Question
+from accounts.models import User
+from network.models import Organisation
+
+from .models import Event, Idea, Question, Session, WorkingTable
 
 RANKS = 3  # how many tables a registrant ranks in "ranked" mode
 
@@ -97,3 +105,268 @@ class RegistrationForm(forms.Form):
 
     def table_id(self) -> int | None:
         return self.cleaned_data.get("table") or None
+
+
+# The coordinator's event editor ------------------------------------------------------------------
+
+# Path segments under /<territory>/eventi/ that are pages, not events.
+RESERVED_SLUGS = {"nuovo"}
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+def _local_datetimes(form: forms.BaseForm) -> None:
+    # includes/field.html prints a field's value as is, and a datetime-local input only takes
+    # "2026-11-28T09:30" in local time: give the initial values in that shape.
+    for name, field in form.fields.items():
+        value = form.initial.get(name)
+        if isinstance(field, forms.DateTimeField) and isinstance(value, datetime):
+            value = timezone.localtime(value)
+            form.initial[name] = value.strftime(DATETIME_LOCAL + (":%S" if value.second else ""))
+
+
+class EventForm(forms.ModelForm):
+    """An event's own fields. Seats taken are checked again by the service, under the event's lock."""
+
+    class Meta:
+        model = Event
+        fields = [
+            "title", "slug", "summary", "description", "mode", "venue_name", "venue_address", "latitude",
+            "longitude", "online_url", "starts_at", "ends_at", "capacity", "registration_opens_at",
+            "registration_closes_at", "offer_hours", "table_mode", "retention_days", "organisers", "is_published",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 10}),
+            "latitude": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "longitude": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+            "registration_opens_at": DateTimeLocalInput(),
+            "registration_closes_at": DateTimeLocalInput(),
+            "organisers": forms.CheckboxSelectMultiple,
+        }
+        # Both "45,4642" and "45.4642" are read as coordinates, in either language.
+        localized_fields = ["latitude", "longitude"]
+        help_texts = {
+            "slug": _(
+                "Compare nell'indirizzo della pagina: cambiandolo, i link già condivisi smettono di funzionare. "
+                "Vuoto: lo ricaviamo dal titolo."
+            ),
+            "description": _("Testo semplice; puoi usare il Markdown per grassetto, elenchi e link."),
+            "latitude": _("Gradi decimali, per esempio 45,464200. Con la longitudine mette l'evento sulla mappa."),
+            "registration_opens_at": _("Vuoto: le iscrizioni sono aperte da subito, una volta pubblicato l'evento."),
+            "registration_closes_at": _("Vuoto: le iscrizioni chiudono quando finisce l'evento."),
+            "is_published": _("Solo gli eventi pubblicati compaiono nel sito e accettano iscrizioni."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event = self.instance
+        self.fields["slug"].required = False
+        current = event.organisers.values_list("pk", flat=True) if event.pk else []
+        # Organisers come from the event's territory; one that left the network stays selectable while listed.
+        self.fields["organisers"].queryset = Organisation.objects.filter(
+            Q(is_active=True) | Q(pk__in=list(current)), territory=event.territory
+        ).order_by("name")
+        if event.pk:
+            self.fields["capacity"].help_text = _(
+                "Posti già occupati (confermati e offerte in attesa di risposta): %(taken)s."
+            ) % {"taken": event.seats_taken}
+        _local_datetimes(self)
+
+    def clean_slug(self) -> str:
+        value = self.cleaned_data.get("slug", "").strip()
+        slug = slugify(value)
+        if value and not slug:
+            raise ValidationError(_("Usa lettere, numeri e trattini."))
+        if slug in RESERVED_SLUGS:
+            raise ValidationError(_("Questo identificativo è riservato: scegline un altro."))
+        return slug
+
+    def clean_capacity(self) -> int:
+        capacity = self.cleaned_data["capacity"]
+        if capacity < 1:
+            raise ValidationError(_("Indica almeno un posto."))
+        return capacity
+
+    def clean_offer_hours(self) -> int | None:
+        hours = self.cleaned_data.get("offer_hours")
+        if hours is not None and hours < 1:
+            raise ValidationError(_("Indica almeno un'ora, oppure lascia vuoto."))
+        return hours
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("La fine deve essere dopo l'inizio."))
+        opens, closes = cleaned.get("registration_opens_at"), cleaned.get("registration_closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("registration_closes_at", _("La chiusura delle iscrizioni deve essere dopo l'apertura."))
+        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lon is None) and "latitude" not in self.errors and "longitude" not in self.errors:
+            self.add_error("longitude" if lon is None else "latitude", _("Indica sia la latitudine sia la longitudine."))
+        if lat is not None and not -90 <= lat <= 90:
+            self.add_error("latitude", _("La latitudine è compresa tra -90 e 90."))
+        if lon is not None and not -180 <= lon <= 180:
+            self.add_error("longitude", _("La longitudine è compresa tra -180 e 180."))
+        self._clean_unique_slug(cleaned)
+        return cleaned
+
+    def _clean_unique_slug(self, cleaned: dict) -> None:
+        if "slug" in self.errors:
+            return
+        event = self.instance
+        others = Event.objects.filter(territory=event.territory).exclude(pk=event.pk)
+        slug = cleaned.get("slug")
+        if not slug and event.pk:
+            cleaned["slug"] = event.slug  # still the stored one: the form copies its data onto it after clean()
+        elif not slug and cleaned.get("title"):
+            base = slugify(cleaned["title"])[:110] or "evento"
+            slug, n = base, 2
+            while slug in RESERVED_SLUGS or others.filter(slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            cleaned["slug"] = slug
+        elif slug and others.filter(slug=slug).exists():
+            self.add_error("slug", _("Un altro evento di questo territorio usa già questo identificativo."))
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["title", "starts_at", "ends_at", "room", "speakers", "description"]
+        widgets = {
+            "starts_at": DateTimeLocalInput(), "ends_at": DateTimeLocalInput(),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _local_datetimes(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("La fine deve essere dopo l'inizio."))
+        return cleaned
+
+
+class WorkingTableForm(forms.ModelForm):
+    facilitator_email = forms.EmailField(
+        label=_("Email del facilitatore"), required=False,
+        help_text=_("Una persona con un ruolo nella rete di questo territorio. Vuoto: nessun facilitatore."),
+    )
+
+    field_order = ["title", "description", "capacity", "facilitator_email", "position"]
+
+    class Meta:
+        model = WorkingTable
+        fields = ["title", "description", "capacity", "position"]
+        labels = {"position": _("Ordine")}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.territory = territory
+        table = self.instance
+        if table.pk:
+            self.fields["capacity"].help_text = _("Posti già occupati: %(taken)s.") % {"taken": table.seats_taken}
+            if table.facilitator_id:
+                self.initial.setdefault("facilitator_email", table.facilitator.email)
+
+    def clean_facilitator_email(self) -> User | None:
+        email = self.cleaned_data.get("facilitator_email", "").strip()
+        if not email:
+            return None
+        user = User.objects.filter(email__iexact=email, is_active=True, roles__territory=self.territory).first()
+        if user is None:
+            raise ValidationError(_("Nessuna persona della rete di questo territorio ha questa email."))
+        return user
+
+    def clean(self):
+        cleaned = super().clean()
+        if "facilitator_email" in cleaned:
+            self.instance.facilitator = cleaned["facilitator_email"]
+        return cleaned
+
+
+class QuestionForm(forms.ModelForm):
+    CHOICE_KINDS = {Question.Kind.SINGLE, Question.Kind.MULTIPLE}
+
+    choices_text = forms.CharField(
+        label=_("Opzioni"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+        help_text=_("Per le domande a scelta: almeno due opzioni, una per riga."),
+    )
+
+    field_order = ["label", "kind", "choices_text", "is_required", "position"]
+
+    class Meta:
+        model = Question
+        fields = ["label", "kind", "is_required", "position"]
+        labels = {"position": _("Ordine")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("choices_text", "\n".join(self.instance.choices))
+
+    def clean(self):
+        cleaned = super().clean()
+        choices: list[str] = []
+        for line in cleaned.get("choices_text", "").splitlines():
+            if line.strip() and line.strip() not in choices:
+                choices.append(line.strip())
+        kind = cleaned.get("kind")
+        if kind in self.CHOICE_KINDS and len(choices) < 2:
+            self.add_error("choices_text", _("Una domanda a scelta ha bisogno di almeno due opzioni, una per riga."))
+        elif any(len(choice) > 200 for choice in choices):
+            self.add_error("choices_text", _("Ogni opzione può avere al massimo 200 caratteri."))
+        # Text and yes/no questions keep no options, whatever was typed.
+        self.instance.choices = choices if kind in self.CHOICE_KINDS else []
+        return cleaned
+
+
+SessionFormSet = forms.inlineformset_factory(
+    Event, Session, form=SessionForm, extra=2, can_delete=True, can_delete_extra=False
+)
+WorkingTableFormSet = forms.inlineformset_factory(
+    Event, WorkingTable, form=WorkingTableForm, extra=2, can_delete=True, can_delete_extra=False
+)
+QuestionFormSet = forms.inlineformset_factory(
+    Event, Question, form=QuestionForm, extra=2, can_delete=True, can_delete_extra=False
+)
+
+
+def event_formsets(data, *, event: Event) -> dict[str, forms.BaseInlineFormSet]:
+    """The editor's inline lists, each with blank rows to add to without JavaScript."""
+    return {
+        "sessions": SessionFormSet(data, instance=event, prefix="sessions"),
+        "tables": WorkingTableFormSet(data, instance=event, prefix="tables", form_kwargs={"territory": event.territory}),
+        "questions": QuestionFormSet(data, instance=event, prefix="questions"),
+    }
+
+
+# Ideas boards ------------------------------------------------------------------------------------
+
+
+class IdeaForm(forms.Form):
+    text = forms.CharField(
+        label=_("La tua idea"), max_length=Idea.TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Scrivi la tua idea prima di pubblicarla.")},
+        help_text=_("Al massimo 500 caratteri. Le idee compaiono senza il nome di chi le propone."),
+    )
+
+
+class TableSummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Sintesi del tavolo"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Compare nella pagina dell'evento, con le idee più votate."),
+    )

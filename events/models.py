@@ -274,3 +274,57 @@ class TablePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} → {self.table} ({self.rank})"
+
+
+class IdeaQuerySet(models.QuerySet):
+    def visible(self) -> "IdeaQuerySet":
+        return self.filter(is_hidden=False)
+
+    def ranked(self) -> "IdeaQuerySet":
+        """Most voted first, then the oldest: the order of a table's outcomes."""
+        return self.annotate(vote_count=models.Count("votes")).order_by("-vote_count", "created_at", "pk")
+
+
+class Idea(models.Model):
+    """An idea posted on a working table's board by a confirmed participant."""
+
+    TEXT_MAX_LENGTH = 500
+
+    table = models.ForeignKey(WorkingTable, on_delete=models.CASCADE, related_name="ideas")
+    # Participants have no account: they act through their registration. Boards show no author.
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="ideas")
+    text = models.CharField(_("idea"), max_length=TEXT_MAX_LENGTH)
+    is_hidden = models.BooleanField(_("nascosta"), default=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IdeaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["table", "created_at", "pk"]
+        verbose_name = _("idea")
+        verbose_name_plural = _("idee")
+        indexes = [models.Index(fields=["table", "is_hidden"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class IdeaVote(models.Model):
+    """One person's vote for an idea. The constraint makes a second vote impossible, whatever the race."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="idea_votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("voto")
+        verbose_name_plural = _("voti")
+        constraints = [
+            models.UniqueConstraint(fields=["idea", "registration"], name="idea_vote_once_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} → {self.idea_id}"

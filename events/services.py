@@ -17,7 +17,7 @@ from django.utils import timezone
 from core import audit
 
 from . import assignment, notifications
-from .models import Event, Registration, TablePreference, WorkingTable
+from .models import Event, Idea, IdeaVote, Question, Registration, Session, TablePreference, WorkingTable
 
 
 class RegistrationError(Exception):
@@ -108,11 +108,15 @@ def _take_table_seat(registration: Registration, table_id: int) -> None:
 
 
 def _release_table_seat(registration: Registration) -> None:
-    """Give the person's table seat to the first one waiting for that table, or free it."""
+    """Take the person off their table; the seat goes to the first one waiting for it, or is freed."""
     table_id = registration.table_id
     registration.table_id = None
     registration.save(update_fields=["table"])
-    table = WorkingTable.objects.select_for_update().get(pk=table_id)
+    _pass_on_table_seat(table_id)
+
+
+def _pass_on_table_seat(table_id: int) -> None:
+    table = WorkingTable.objects.select_for_update().select_related("event__territory").get(pk=table_id)
     waiting = (
         Registration.objects.select_for_update()
         .filter(waiting_table=table, status=Registration.Status.CONFIRMED)
@@ -122,11 +126,16 @@ def _release_table_seat(registration: Registration) -> None:
     if waiting is None:
         WorkingTable.objects.filter(pk=table_id).update(seats_taken=F("seats_taken") - 1)
         return
+    seat_left_behind = waiting.table_id
     waiting.table_id, waiting.waiting_table_id, waiting.waiting_table_since = table_id, None, None
     waiting.save(update_fields=["table", "waiting_table", "waiting_table_since"])
     audit.record(actor="sistema", action="registration.table_assigned", obj=waiting,
                  territory=table.event.territory, changes={"table": table.title})
     notifications.table_assigned(waiting)
+    if seat_left_behind:
+        # They waited while sitting elsewhere: that seat passes on in turn. Each step seats
+        # someone at the table they were waiting for, so the chain ends.
+        _pass_on_table_seat(seat_left_behind)
 
 
 def _fill_free_seats(event: Event, now) -> list[Registration]:
@@ -384,3 +393,222 @@ def notify_tables(*, event: Event, actor) -> int:
     audit.record(actor=actor, action="event.tables_notified", obj=event, territory=event.territory,
                  changes={"emails": len(seated)})
     return len(seated)
+
+
+# The event editor --------------------------------------------------------------------------------
+
+# What the coordinator's editor may change. Counters (seats_taken) and the facilitator's summary are
+# never written from a form: they change only under their own locks, elsewhere.
+EVENT_FIELDS = [
+    "title", "slug", "summary", "description", "mode", "venue_name", "venue_address", "latitude", "longitude",
+    "online_url", "starts_at", "ends_at", "capacity", "registration_opens_at", "registration_closes_at",
+    "offer_hours", "table_mode", "retention_days", "is_published",
+]
+TABLE_FIELDS = ["title", "description", "capacity", "facilitator", "position"]
+
+
+class EventNotSaved(Exception):
+    """The edit breaks a rule that only holds under the event's lock; nothing was saved.
+
+    `problems` lists (event or table, code, count): "capacity_below_taken" (count = seats taken),
+    "table_in_use" (people seated or waiting) and "table_has_ideas" for a table being deleted.
+    """
+
+    def __init__(self, problems: list[tuple[Event | WorkingTable, str, int]]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+def save_event(
+    *, territory, event: Event | None, data: dict[str, Any], organisers, sessions: list[Session],
+    tables: list[WorkingTable], questions: list[Question], deleted: list[Session | WorkingTable | Question],
+    actor,
+) -> tuple[Event, int]:
+    """Create (`event=None`) or update an event with its programme, tables and questions.
+
+    `sessions`, `tables` and `questions` are the new or changed rows, `deleted` the rows to remove.
+    Seats are checked under the event's and tables' row locks: a capacity never drops below the
+    seats already taken, and new seats go at once to the waiting lists. Returns the event and how
+    many people got a seat from the event's waiting list. Raises EventNotSaved.
+    """
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        if event is None:
+            event = Event.objects.create(territory=territory, **data)
+            changes: dict[str, Any] = {"created": True}
+            old_capacity = event.capacity
+            locked_tables: dict[int, WorkingTable] = {}
+        else:
+            # The event first, then its tables: the lock order of every seat-moving service.
+            event = Event.objects.select_for_update().get(pk=event.pk)
+            locked_tables = {t.pk: t for t in WorkingTable.objects.select_for_update().filter(event=event)}
+            _check_seats(event, data, tables, deleted, locked_tables)
+            old_capacity = event.capacity
+            changes = {}
+            for field, value in data.items():
+                old = getattr(event, field)
+                if old != value:
+                    changes[field] = [_plain(old), _plain(value)]
+                    setattr(event, field, value)
+            if changes:
+                event.save(update_fields=list(changes))
+        old_organisers = sorted(str(o) for o in event.organisers.all())
+        new_organisers = sorted(str(o) for o in organisers)
+        if old_organisers != new_organisers:
+            event.organisers.set(organisers)
+            changes["organisers"] = [old_organisers, new_organisers]
+        for row in deleted:
+            changes.setdefault(f"{row._meta.model_name}_deleted", []).append(str(row))
+            row.delete()
+        for row in [*sessions, *questions]:
+            changes.setdefault(f"{row._meta.model_name}_{'changed' if row.pk else 'added'}", []).append(str(row))
+            row.event = event
+            row.save()
+        for table in tables:
+            table.event = event
+            if table.pk is None:
+                table.save()
+                changes.setdefault("workingtable_added", []).append(str(table))
+                continue
+            table.save(update_fields=TABLE_FIELDS)
+            changes.setdefault("workingtable_changed", []).append(str(table))
+            locked = locked_tables[table.pk]
+            if table.capacity > locked.capacity:
+                locked.capacity = table.capacity
+                _seat_waiting_for_table(locked)
+        promoted = _fill_free_seats(event, now) if event.capacity > old_capacity else []
+        if promoted:
+            changes["promoted_from_waiting_list"] = len(promoted)
+        if changes:
+            audit.record(actor=actor, action="event.created" if "created" in changes else "event.updated",
+                         obj=event, territory=event.territory, changes=changes)
+    return event, len(promoted)
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def _check_seats(event: Event, data: dict[str, Any], tables: list[WorkingTable], deleted: list,
+                 locked_tables: dict[int, WorkingTable]) -> None:
+    problems: list[tuple[Event | WorkingTable, str, int]] = []
+    if data["capacity"] < event.seats_taken:
+        problems.append((event, "capacity_below_taken", event.seats_taken))
+    for table in tables:
+        if table.pk and table.capacity < locked_tables[table.pk].seats_taken:
+            problems.append((table, "capacity_below_taken", locked_tables[table.pk].seats_taken))
+    for table in (row for row in deleted if isinstance(row, WorkingTable)):
+        people = locked_tables[table.pk].seats_taken + Registration.objects.live().filter(waiting_table=table).count()
+        if people:
+            problems.append((table, "table_in_use", people))
+        ideas = Idea.objects.filter(table=table).count()
+        if ideas:
+            problems.append((table, "table_has_ideas", ideas))
+    if problems:
+        raise EventNotSaved(problems)
+
+
+def _seat_waiting_for_table(table: WorkingTable) -> None:
+    """Give a table's new seats to the people waiting for it, in order. The caller holds the locks."""
+    # Re-read: seating someone from another table's waiting list may have moved this count already.
+    table.seats_taken = WorkingTable.objects.values_list("seats_taken", flat=True).get(pk=table.pk)
+    free = table.capacity - table.seats_taken
+    if free <= 0:
+        return
+    waiting = list(
+        Registration.objects.select_for_update()
+        .filter(waiting_table=table, status=Registration.Status.CONFIRMED)
+        .order_by("waiting_table_since", "pk")[:free]
+    )
+    for registration in waiting:
+        if registration.table_id:
+            # They kept a seat elsewhere while waiting for this table: it goes to whoever waits there.
+            _release_table_seat(registration)
+        registration.table, registration.waiting_table, registration.waiting_table_since = table, None, None
+        registration.save(update_fields=["table", "waiting_table", "waiting_table_since"])
+        audit.record(actor="sistema", action="registration.table_assigned", obj=registration,
+                     territory=registration.event.territory, changes={"table": table.title})
+        notifications.table_assigned(registration)
+    if waiting:
+        WorkingTable.objects.filter(pk=table.pk).update(seats_taken=F("seats_taken") + len(waiting))
+
+
+# Ideas boards of the working tables ---------------------------------------------------------------
+
+
+class IdeaRefused(Exception):
+    code = "refused"
+
+
+class NotAParticipant(IdeaRefused):
+    code = "not_confirmed"
+
+
+class BoardClosed(IdeaRefused):
+    code = "board_closed"
+
+
+def is_board_open(event: Event, now=None) -> bool:
+    """Participants post and vote until the event ends; then the board is the table's record."""
+    return (now or timezone.now()) < event.ends_at
+
+
+def _check_participant(registration: Registration, table: WorkingTable) -> None:
+    if registration.event_id != table.event_id or registration.status != Registration.Status.CONFIRMED:
+        raise NotAParticipant
+    if not is_board_open(table.event):
+        raise BoardClosed
+
+
+def post_idea(*, table: WorkingTable, registration: Registration, text: str) -> Idea:
+    """Post an idea on a table's board. Only a confirmed registration of the table's event may."""
+    text = text.strip()
+    if not text or len(text) > Idea.TEXT_MAX_LENGTH:
+        raise IdeaRefused
+    _check_participant(registration, table)
+    with transaction.atomic(durable=True):
+        return Idea.objects.create(table=table, registration=registration, text=text)
+
+
+def vote_for_idea(*, idea: Idea, registration: Registration, vote: bool) -> bool:
+    """Set this person's vote for `idea` (True: votes for it). Returns whether they now vote for it.
+
+    The request carries the state it wants rather than "toggle": a double click or a second tab
+    repeats the same wish instead of undoing it. Two identical requests at once both reach the
+    INSERT; the unique constraint lets one through, and the other finds that vote and stops.
+    """
+    _check_participant(registration, idea.table)
+    with transaction.atomic(durable=True):
+        if not Idea.objects.filter(pk=idea.pk, is_hidden=False).exists():
+            raise IdeaRefused
+        if vote:
+            IdeaVote.objects.get_or_create(idea=idea, registration=registration)
+        else:
+            IdeaVote.objects.filter(idea=idea, registration=registration).delete()
+    return vote
+
+
+@transaction.atomic(durable=True)
+def set_idea_hidden(*, idea: Idea, hidden: bool, actor) -> Idea:
+    """The coordinator hides an inappropriate idea (or shows it again). Idempotent."""
+    changed = Idea.objects.filter(pk=idea.pk, is_hidden=not hidden).update(
+        is_hidden=hidden, hidden_by=actor if hidden else None
+    )
+    if changed:
+        idea.is_hidden = hidden
+        audit.record(actor=actor, action="idea.hidden" if hidden else "idea.shown", obj=idea,
+                     territory=idea.table.event.territory, changes={"table": idea.table.title, "text": idea.text})
+    return idea
+
+
+@transaction.atomic(durable=True)
+def write_table_summary(*, table: WorkingTable, summary: str, actor) -> WorkingTable:
+    """The facilitator's (or a coordinator's) summary of what the table concluded."""
+    table = WorkingTable.objects.select_for_update().select_related("event__territory").get(pk=table.pk)
+    summary = summary.strip()
+    if summary != table.summary:
+        audit.record(actor=actor, action="table.summary_written", obj=table, territory=table.event.territory,
+                     changes={"summary": [table.summary, summary]})
+        table.summary = summary
+        table.save(update_fields=["summary"])
+    return table

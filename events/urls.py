@@ -7,6 +7,8 @@ app_name = "events"
 urlpatterns = [
     path("<slug:territory>/eventi/", views.event_list, name="event_list"),
     path("<slug:territory>/eventi.ics", views.territory_ics, name="territory_ics"),
+    # Before the event pattern, which would read "nuovo" as a slug (the editor refuses it as one).
+    path("<slug:territory>/eventi/nuovo/", views.event_new, name="new"),
     path("<slug:territory>/eventi/<slug:slug>/", views.event_detail, name="event"),
     path("<slug:territory>/eventi/<slug:slug>/pdf/", views.event_pdf, name="event_pdf"),
     path("<slug:territory>/eventi/<slug:slug>/evento.ics", views.event_ics, name="event_ics"),
@@ -24,4 +26,9 @@ urlpatterns = [
     path("iscrizioni/<uuid:token>/accetta/", views.accept_offer, name="accept_offer"),
     path("iscrizioni/<uuid:token>/tavolo/", views.choose_table, name="choose_table"),
     path("iscrizioni/<uuid:token>/cancella-dati/", views.delete_data, name="delete_data"),
+    path("<slug:territory>/eventi/<slug:slug>/modifica/", views.event_edit, name="edit"),
+    path("<slug:territory>/eventi/<slug:slug>/tavoli/<int:table_id>/", views.table_board, name="table_board"),
+    path("<slug:territory>/eventi/<slug:slug>/tavoli/<int:table_id>/sintesi/", views.table_summary, name="table_summary"),
+    path("iscrizioni/<uuid:token>/tavoli/<int:table_id>/", views.board, name="board"),
+    path("iscrizioni/<uuid:token>/idee/<int:idea_id>/voto/", views.vote, name="vote"),
 ]

@@ -1,23 +1,29 @@
+from collections import defaultdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db import IntegrityError
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.permissions import Perm, can, require
+from accounts.permissions import Perm, can, can_facilitate, require
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
 from core.territories import territory_view
 from core.text import render_markdown
 
 from . import exports, services, tickets
-from .forms import RegistrationForm
-from .models import Event, Registration, WorkingTable
+from .forms import EventForm, IdeaForm, RegistrationForm, TableSummaryForm, event_formsets
+from .models import Event, Idea, IdeaVote, Registration, WorkingTable
 
 PAGE_SIZE = 20
 # Public registration: generous (a whole office may register from one address), stops floods.
@@ -38,13 +44,24 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events = events.past() if show_past else events.upcoming()
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = "quando=passati" if show_past else ""
-    return render(request, "events/event_list.html", {"page": page, "show_past": show_past, "query": query})
+    can_manage = can(request.user, Perm.MANAGE_EVENTS, territory=request.territory)
+    # Unpublished events appear nowhere else: the coordinators find their drafts here.
+    drafts = Event.objects.in_territory(request.territory).filter(is_published=False).upcoming() if can_manage else []
+    return render(request, "events/event_list.html", {
+        "page": page, "show_past": show_past, "query": query, "can_manage": can_manage, "drafts": drafts,
+    })
 
 
 def _event_context(request: HttpRequest, event: Event) -> dict:
     tables = list(event.tables.all())
+    has_started = event.starts_at <= timezone.now()
+    if has_started:
+        _attach_outcomes(tables)
+    for table in tables:
+        table.can_summarise = can_facilitate(request.user, table)
     return {
         "event": event,
+        "has_started": has_started,
         "description": render_markdown(event.description),
         "sessions": event.sessions.all(),
         "tables": tables,
@@ -136,6 +153,7 @@ def registration(request: HttpRequest, token) -> HttpResponse:
     context = {"registration": reg, "event": reg.event}
     if reg.status == Registration.Status.CONFIRMED:
         context["qr_svg"] = tickets.ticket_qr_svg(reg)
+        context["boards"] = reg.event.tables.all()
         if reg.event.table_mode == Event.TableMode.FIRST_COME:
             context["tables"] = reg.event.tables.all()
     if reg.status == Registration.Status.WAITLISTED:
@@ -350,3 +368,222 @@ def certificate(request: HttpRequest, token) -> HttpResponse:
     request.territory = reg.event.territory
     return render_pdf(request, "events/certificate_pdf.html", {"event": reg.event, "people": [reg]},
                       filename=f"attestato-{reg.event.slug}")
+
+
+# The event editor --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def event_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_EVENTS, territory=request.territory)
+    return _event_editor(request, Event(territory=request.territory))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    return _event_editor(request, _staff_event(request, slug, Perm.MANAGE_EVENTS))
+
+
+def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
+    is_new = event.pk is None
+    data = request.POST if request.method == "POST" else None
+    form = EventForm(data, instance=event)
+    formsets = event_formsets(data, event=event)
+    if request.method == "POST":
+        valid = [form.is_valid()] + [formset.is_valid() for formset in formsets.values()]
+        if all(valid):
+            rows = {name: formset.save(commit=False) for name, formset in formsets.items()}
+            try:
+                event, promoted = services.save_event(
+                    territory=request.territory, event=None if is_new else event,
+                    data={field: form.cleaned_data[field] for field in services.EVENT_FIELDS},
+                    organisers=list(form.cleaned_data["organisers"]), sessions=rows["sessions"],
+                    tables=rows["tables"], questions=rows["questions"],
+                    deleted=[row for formset in formsets.values() for row in formset.deleted_objects],
+                    actor=request.user,
+                )
+            except services.EventNotSaved as refused:
+                _show_problems(refused.problems, form, formsets["tables"])
+            except IntegrityError:
+                # Two coordinators took the same identifier at the same moment; the constraint chose.
+                slug = form.cleaned_data["slug"]
+                if not Event.objects.in_territory(request.territory).filter(slug=slug).exclude(pk=event.pk).exists():
+                    raise
+                form.add_error("slug", _("Un altro evento di questo territorio usa già questo identificativo."))
+            else:
+                messages.success(request, _("Evento salvato."))
+                if promoted:
+                    messages.info(request, ngettext(
+                        "%(count)s persona in lista d'attesa ha ricevuto uno dei nuovi posti.",
+                        "%(count)s persone in lista d'attesa hanno ricevuto i nuovi posti.", promoted,
+                    ) % {"count": promoted})
+                return redirect("events:edit", territory=event.territory.slug, slug=event.slug)
+    if not is_new:
+        # Validation copied the submitted values onto the instance: show the stored ones around the form.
+        event.refresh_from_db()
+    return render(request, "events/event_form.html", {
+        "event": event, "is_new": is_new, "form": form, **formsets,
+    }, status=422 if request.method == "POST" else 200)
+
+
+def _show_problems(problems, form, tables_formset) -> None:
+    """Put each seat problem found under the lock next to the field it is about."""
+    forms_by_table = {f.instance.pk: f for f in tables_formset.forms if f.instance.pk}
+    for obj, code, count in problems:
+        if isinstance(obj, Event):
+            form.add_error("capacity", ngettext(
+                "C'è già %(count)s posto occupato: i posti non possono essere meno di così.",
+                "Ci sono già %(count)s posti occupati (confermati e offerte in attesa di risposta): "
+                "i posti non possono essere meno di così.", count) % {"count": count})
+        elif code == "capacity_below_taken":
+            forms_by_table[obj.pk].add_error("capacity", ngettext(
+                "Al tavolo è già seduta %(count)s persona: i posti non possono essere meno di così.",
+                "Al tavolo sono già sedute %(count)s persone: i posti non possono essere meno di così.",
+                count) % {"count": count})
+        elif code == "table_in_use":
+            forms_by_table[obj.pk].add_error(None, ngettext(
+                "Il tavolo non è stato eliminato: %(count)s persona vi è seduta o in attesa. Spostala prima a un altro tavolo.",
+                "Il tavolo non è stato eliminato: %(count)s persone vi sono sedute o in attesa. Spostale prima a un altro tavolo.",
+                count) % {"count": count})
+        else:
+            forms_by_table[obj.pk].add_error(None, ngettext(
+                "Il tavolo non è stato eliminato: la sua bacheca ha %(count)s idea.",
+                "Il tavolo non è stato eliminato: la sua bacheca ha %(count)s idee.", count) % {"count": count})
+
+
+# Ideas boards ------------------------------------------------------------------------------------
+
+TOP_IDEAS = 3
+
+
+def _attach_outcomes(tables: list[WorkingTable]) -> None:
+    """Each table's most voted visible ideas, with one query for the whole event."""
+    top: dict[int, list[Idea]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    for idea in Idea.objects.visible().filter(table__in=tables).ranked():
+        counts[idea.table_id] += 1
+        if len(top[idea.table_id]) < TOP_IDEAS:
+            top[idea.table_id].append(idea)
+    for table in tables:
+        table.top_ideas, table.idea_count = top[table.pk], counts[table.pk]
+
+
+def _board_ideas(table: WorkingTable, registration: Registration | None = None, *, with_hidden: bool = False):
+    ideas = table.ideas.all() if with_hidden else table.ideas.visible()
+    ideas = ideas.ranked()
+    if registration is not None:
+        ideas = ideas.annotate(has_my_vote=Exists(IdeaVote.objects.filter(idea=OuterRef("pk"), registration=registration)))
+    return ideas
+
+
+def _participant_board(request: HttpRequest, reg: Registration, table: WorkingTable, form: IdeaForm,
+                       status: int = 200) -> HttpResponse:
+    is_participant = reg.status == Registration.Status.CONFIRMED
+    is_open = services.is_board_open(reg.event)
+    return render(request, "events/board.html", {
+        "event": reg.event, "table": table, "registration": reg, "form": form, "is_open": is_open,
+        "can_post": is_participant and is_open, "can_vote": is_participant and is_open,
+        "is_participant": is_participant, "ideas": _board_ideas(table, reg),
+    }, status=status)
+
+
+def _refusal_message(error: services.IdeaRefused) -> tuple[str, int]:
+    if isinstance(error, services.BoardClosed):
+        return _("La bacheca è chiusa: l'evento si è concluso."), 409
+    if isinstance(error, services.NotAParticipant):
+        return _("Solo chi ha un posto confermato all'evento può proporre idee e votare."), 403
+    return _("Questa idea non è più disponibile."), 409
+
+
+@require_http_methods(["GET", "POST"])
+def board(request: HttpRequest, token, table_id: int) -> HttpResponse:
+    """A participant's view of a table's ideas board, reached from their registration page."""
+    reg = _registration(token)
+    request.territory = reg.event.territory
+    table = get_object_or_404(WorkingTable, pk=table_id, event=reg.event)
+    form = IdeaForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return _participant_board(request, reg, table, form, status=422)
+        try:
+            idea = services.post_idea(table=table, registration=reg, text=form.cleaned_data["text"])
+        except services.IdeaRefused as error:
+            message, status = _refusal_message(error)
+            messages.error(request, message)
+            return _participant_board(request, reg, table, IdeaForm(), status=status)
+        messages.success(request, _("Idea pubblicata: ora gli altri partecipanti possono votarla."))
+        return redirect(reverse("events:board", kwargs={"token": token, "table_id": table.pk}) + f"#idea-{idea.pk}")
+    return _participant_board(request, reg, table, form)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def vote(request: HttpRequest, token, idea_id: int) -> HttpResponse:
+    """Vote for an idea (vote=1) or take the vote back (vote=0); htmx gets the idea's new state."""
+    reg = _registration(token)
+    request.territory = reg.event.territory
+    idea = get_object_or_404(Idea.objects.select_related("table__event"), pk=idea_id, table__event=reg.event)
+    board_url = reverse("events:board", kwargs={"token": token, "table_id": idea.table_id})
+    try:
+        services.vote_for_idea(idea=idea, registration=reg, vote=request.POST.get("vote") != "0")
+    except services.IdeaRefused as error:
+        message, status = _refusal_message(error)
+        messages.error(request, message)
+        if request.htmx:
+            # htmx does not swap an error; send the browser to the board, which shows the message.
+            return HttpResponse(status=status, headers={"HX-Redirect": board_url})
+        return _participant_board(request, reg, idea.table, IdeaForm(), status=status)
+    if request.htmx:
+        idea = _board_ideas(idea.table, reg).get(pk=idea.pk)
+        return render(request, "events/board.html#idea", {
+            "idea": idea, "registration": reg, "can_vote": True, "event": reg.event, "table": idea.table,
+        })
+    return redirect(f"{board_url}#idea-{idea.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@territory_view
+def table_board(request: HttpRequest, slug: str, table_id: int) -> HttpResponse:
+    """The public, read-only board of a table once the event has started; coordinators moderate it here."""
+    event = get_object_or_404(Event.objects.in_territory(request.territory).select_related("territory"), slug=slug)
+    table = get_object_or_404(WorkingTable, pk=table_id, event=event)
+    can_moderate = can(request.user, Perm.MANAGE_EVENTS, territory=event.territory)
+    if not can_moderate and (not event.is_published or event.starts_at > timezone.now()):
+        raise Http404
+    if request.method == "POST":
+        if not can_moderate:
+            raise PermissionDenied
+        idea = get_object_or_404(Idea, pk=request.POST.get("idea") or 0, table=table)
+        hidden = request.POST.get("hidden") == "1"
+        services.set_idea_hidden(idea=idea, hidden=hidden, actor=request.user)
+        messages.success(request, _("Idea nascosta.") if hidden else _("Idea di nuovo visibile."))
+        return redirect(reverse("events:table_board", kwargs={
+            "territory": event.territory.slug, "slug": event.slug, "table_id": table.pk}) + f"#idea-{idea.pk}")
+    return render(request, "events/board.html", {
+        "event": event, "table": table, "ideas": _board_ideas(table, with_hidden=can_moderate),
+        "can_moderate": can_moderate, "can_summarise": can_facilitate(request.user, table),
+        "is_open": services.is_board_open(event),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def table_summary(request: HttpRequest, slug: str, table_id: int) -> HttpResponse:
+    """The facilitator writes what the table concluded; a coordinator may too."""
+    event = get_object_or_404(Event.objects.in_territory(request.territory).select_related("territory"), slug=slug)
+    table = get_object_or_404(WorkingTable, pk=table_id, event=event)
+    if not can_facilitate(request.user, table):
+        raise PermissionDenied
+    form = TableSummaryForm(request.POST or None, initial={"summary": table.summary})
+    if request.method == "POST" and form.is_valid():
+        services.write_table_summary(table=table, summary=form.cleaned_data["summary"], actor=request.user)
+        messages.success(request, _("Sintesi salvata."))
+        return redirect("events:table_summary", territory=event.territory.slug, slug=event.slug, table_id=table.pk)
+    return render(request, "events/table_summary.html", {
+        "event": event, "table": table, "form": form, "ideas": _board_ideas(table),
+    }, status=422 if form.errors else 200)

@@ -142,7 +142,7 @@ class JoinRequestOut(Schema):
     "/join-requests",
     response={201: JoinRequestOut},
     operation_id="network_submit_join_request",
-    throttle=PublicWriteThrottle(JOIN_REQUEST_RATE),
+    throttle=PublicWriteThrottle(JOIN_REQUEST_RATE, scope="network_join_request"),
 )
 def submit_join_request(request, payload: JoinRequestIn):
     """Apply to join a territory's network; the coordinators review it. Same rules as the web form."""

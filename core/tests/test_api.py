@@ -92,6 +92,12 @@ def test_the_openapi_document_lists_every_endpoint_with_app_named_ids(client, db
         "/api/v1/organisations": {"get": "network_list_organisations"},
         "/api/v1/organisations/{organisation_id}": {"get": "network_get_organisation"},
         "/api/v1/join-requests": {"post": "network_submit_join_request"},
+        "/api/v1/events": {"get": "events_list_events", "post": "events_create_event"},
+        "/api/v1/events/{event_id}": {"get": "events_get_event"},
+        "/api/v1/events/{event_id}/registrations": {"post": "events_register", "get": "events_list_registrations"},
+        "/api/v1/registrations/{token}": {"get": "events_get_registration"},
+        "/api/v1/registrations/{token}/cancel": {"post": "events_cancel_registration"},
+        "/api/v1/events/{event_id}/check-ins": {"post": "events_check_in"},
         "/api/v1/me": {"get": "accounts_me"},
     }
     assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"BearerToken": []}]

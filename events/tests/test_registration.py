@@ -193,3 +193,23 @@ def test_confirmation_schedules_the_reminder_with_the_database_backend(territory
         services.register_attendee(event=event, data=person(1))
     reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
     assert reminder.run_after == event.starts_at - timedelta(days=1)
+
+
+def test_a_person_waiting_for_a_table_while_seated_elsewhere_frees_that_seat_when_moved(territory):
+    from events.models import WorkingTable
+
+    event = make_event(territory, table_mode="first_come", tables=[("A", 1), ("B", 1)])
+    a, b = WorkingTable.objects.filter(event=event).order_by("position")
+    at_a = services.register_attendee(event=event, data=person(1), table_id=a.pk)
+    at_b = services.register_attendee(event=event, data=person(2), table_id=b.pk)
+    services.choose_table(registration=at_b, table=a)  # A is full: waits, keeps the seat at B
+    at_b.refresh_from_db()
+    assert (at_b.table, at_b.waiting_table) == (b, a)
+
+    services.cancel_registration(registration=at_a)
+
+    at_b.refresh_from_db()
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (at_b.table, at_b.waiting_table) == (a, None)
+    assert (a.seats_taken, b.seats_taken) == (1, 0)

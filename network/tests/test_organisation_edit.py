@@ -87,3 +87,11 @@ def test_logo_must_be_a_small_image(client_as, personas, firm, media):
     assert "PNG, JPEG o WebP" in response.content.decode()
     firm.refresh_from_db()
     assert not firm.logo
+
+
+def test_the_edit_form_shows_stored_coordinates_in_a_number_field(client_as, personas, firm):
+    firm.latitude, firm.longitude = "45.464200", "9.190000"
+    firm.save()
+    html = client_as(personas["org_admin"]).get(edit_url(firm)).content.decode()
+    # A number input ignores "45,464200": the value must keep the decimal point in any language.
+    assert 'value="45.464200"' in html and 'value="9.190000"' in html

@@ -1,0 +1,421 @@
+"""The coordinator's event editor: who may use it, what it refuses, and the seats it moves."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import make_organisation
+from core.models import AuditLog
+from events import services
+from events.models import Event, Question, Registration, WorkingTable
+
+from .factories import make_event, person
+
+
+class _FormFields(HTMLParser):
+    """What a browser would submit from each POST form of a page: every named field as shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict[str, list[str]]] = []
+        self.data: dict[str, list[str]] | None = None
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+            self.data = {}
+            self.forms.append(self.data)
+        if self.data is None:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data.setdefault(name, []).append(attrs.get("value") or "on")
+            else:
+                self.data.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data[self._select] = [attrs.get("value") or ""]
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            # Browsers drop the newline that follows <textarea>.
+            self.data[self._textarea][0] = self.data[self._textarea][0].removeprefix("\n")
+            self._textarea = None
+        elif tag == "form":
+            self.data = None
+
+
+def form_data(client, url: str, **changes) -> dict:
+    """The editor's form as the page shows it (the biggest form on the page), with `changes`."""
+    response = client.get(url)
+    assert response.status_code == 200
+    parser = _FormFields()
+    parser.feed(response.content.decode())
+    fields = max(parser.forms, key=len)
+    data = {name: values if len(values) > 1 else (values[0] if values else "") for name, values in fields.items()}
+    data.pop("csrfmiddlewaretoken", None)
+    data.update(changes)
+    return data
+
+
+def new_url(territory):
+    return reverse("events:new", kwargs={"territory": territory.slug})
+
+
+def edit_url(event):
+    return reverse("events:edit", kwargs={"territory": event.territory.slug, "slug": event.slug})
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+START = timezone.now().replace(microsecond=0, second=0) + timedelta(days=30)
+
+
+def new_event_data(client, territory, **changes) -> dict:
+    data = form_data(client, new_url(territory))
+    data.update({
+        "title": "Laboratorio di idee", "summary": "Tavoli di lavoro sul welfare in rete.", "mode": "in_person",
+        "starts_at": local(START), "ends_at": local(START + timedelta(hours=6)), "capacity": "80",
+        "table_mode": "first_come", "retention_days": "180", "is_published": "on",
+    })
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona, status", [
+    ("coordinator", 200), ("org_admin", 403), ("org_staff", 403), ("worker", 403), ("provider_staff", 403),
+    ("helpdesk", 403), ("outsider", 403),
+])
+def test_who_may_open_the_editor(client_as, personas, territory, persona, status):
+    event = make_event(territory)
+    client = client_as(personas[persona])
+    assert client.get(new_url(territory)).status_code == status
+    assert client.get(edit_url(event)).status_code == status
+
+
+@pytest.mark.django_db
+def test_a_coordinator_of_another_territory_and_a_visitor_may_not_edit(client_as, territory, other_coordinator):
+    event = make_event(territory)
+    client = client_as(other_coordinator)
+    assert client.get(new_url(territory)).status_code == 403
+    assert client.post(edit_url(event), {"title": "Preso"}).status_code == 403
+    visitor = client_as(None)
+    response = visitor.get(edit_url(event))
+    assert response.status_code == 302 and "/account/login/" in response["Location"]
+    event.refresh_from_db()
+    assert event.title != "Preso"
+
+
+@pytest.mark.django_db
+def test_staff_of_an_organiser_cannot_create_an_event_by_posting(client_as, personas, territory, firm):
+    event = make_event(territory)
+    event.organisers.add(firm)
+    response = client_as(personas["org_admin"]).post(new_url(territory), {"title": "Il mio evento"})
+    assert response.status_code == 403
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_links_to_the_editor_are_shown_to_coordinators_only(client_as, personas, territory):
+    event = make_event(territory)
+    draft = make_event(territory, is_published=False)
+    list_url = reverse("events:event_list", kwargs={"territory": territory.slug})
+    coordinator = client_as(personas["coordinator"])
+    page = coordinator.get(list_url).content.decode()
+    assert new_url(territory) in page and edit_url(draft) in page  # drafts are listed for coordinators
+    assert edit_url(event) in coordinator.get(event.get_absolute_url()).content.decode()
+    manage = reverse("events:manage", kwargs={"territory": territory.slug, "slug": event.slug})
+    assert edit_url(event) in coordinator.get(manage).content.decode()
+    visitor = client_as(personas["org_staff"])
+    assert new_url(territory) not in visitor.get(list_url).content.decode()
+    assert edit_url(event) not in visitor.get(event.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_coordinator_creates_an_event_with_programme_tables_and_questions(client_as, personas, territory, firm, coop):
+    client = client_as(personas["coordinator"])
+    data = new_event_data(
+        client, territory, organisers=[str(firm.pk), str(coop.pk)], latitude="45,4642", longitude="9.19",
+        **{
+            "sessions-0-title": "Saluti", "sessions-0-starts_at": local(START),
+            "sessions-0-ends_at": local(START + timedelta(minutes=30)),
+            "tables-0-title": "Welfare in rete", "tables-0-capacity": "20", "tables-0-position": "1",
+            "tables-0-facilitator_email": "ORG_STAFF@example.org",
+            "tables-1-title": "Diversity & Inclusion", "tables-1-capacity": "15", "tables-1-position": "2",
+            "questions-0-label": "Dimensione dell'impresa?", "questions-0-kind": "single",
+            "questions-0-choices_text": "1-9\n10-49\n\n10-49\n50+", "questions-0-position": "1",
+            "questions-1-label": "Note", "questions-1-kind": "text", "questions-1-choices_text": "ignorata",
+        },
+    )
+    response = client.post(new_url(territory), data)
+
+    event = Event.objects.get(territory=territory)
+    assert response.status_code == 302 and response["Location"] == edit_url(event)
+    assert event.slug == "laboratorio-di-idee"
+    assert str(event.latitude) == "45.464200" and str(event.longitude) == "9.190000"
+    assert set(event.organisers.all()) == {firm, coop}
+    assert [s.title for s in event.sessions.all()] == ["Saluti"]
+    welfare, diversity = event.tables.order_by("position")
+    assert welfare.facilitator == personas["org_staff"] and diversity.facilitator is None
+    single = event.questions.get(kind="single")
+    assert single.choices == ["1-9", "10-49", "50+"]
+    assert event.questions.get(kind="text").choices == []
+    log = AuditLog.objects.get(action="event.created")
+    assert log.actor == personas["coordinator"] and log.territory == territory
+
+
+@pytest.mark.django_db
+def test_saving_the_page_unchanged_changes_nothing(client_as, personas, territory, firm):
+    # Seconds survive the datetime-local inputs; microseconds are not an event's business.
+    starts = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    event = make_event(territory, starts_at=starts, latitude="45.464200", longitude="9.190000", tables=[("A", 5)])
+    event.organisers.add(firm)
+    Question.objects.create(event=event, label="Taglia?", kind="multiple", choices=["S", "M"])
+    client = client_as(personas["coordinator"])
+    before = Event.objects.values().get(pk=event.pk)
+
+    response = client.post(edit_url(event), form_data(client, edit_url(event)))
+
+    assert response.status_code == 302
+    assert Event.objects.values().get(pk=event.pk) == before
+    assert list(event.organisers.all()) == [firm]
+    assert event.questions.get().choices == ["S", "M"]
+    assert not AuditLog.objects.filter(action="event.updated").exists()
+
+
+@pytest.mark.django_db
+def test_the_slug_comes_from_the_title_and_stays_unique_in_the_territory(client_as, personas, territory):
+    Event.objects.filter(pk=make_event(territory).pk).update(slug="laboratorio-di-idee")
+    client = client_as(personas["coordinator"])
+    client.post(new_url(territory), new_event_data(client, territory))
+    assert Event.objects.filter(territory=territory, slug="laboratorio-di-idee-2").exists()
+    client.post(new_url(territory), new_event_data(client, territory, title="Nuovo"))
+    assert Event.objects.filter(territory=territory, slug="nuovo-2").exists()  # "nuovo" is the editor's own URL
+
+    response = client.post(new_url(territory), new_event_data(client, territory, slug="laboratorio-di-idee"))
+    assert response.status_code == 422
+    assert "usa già questo identificativo" in response.content.decode()
+    assert Event.objects.filter(territory=territory).count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("changes, field, message", [
+    ({"ends_at": local(START - timedelta(hours=1))}, "ends_at", "La fine deve essere dopo l&#x27;inizio."),
+    ({"capacity": "0"}, "capacity", "Indica almeno un posto."),
+    ({"latitude": "45,46"}, "longitude", "Indica sia la latitudine sia la longitudine."),
+    ({"questions-0-label": "Settore?", "questions-0-kind": "multiple", "questions-0-choices_text": "Solo una"},
+     "questions-0-choices_text", "almeno due opzioni"),
+    ({"tables-0-title": "A", "tables-0-capacity": "5", "tables-0-facilitator_email": "coordinator@bergamo.example.org"},
+     "tables-0-facilitator_email", "Nessuna persona della rete di questo territorio"),
+    ({"sessions-0-title": "Apertura", "sessions-0-starts_at": local(START), "sessions-0-ends_at": local(START)},
+     "sessions-0-ends_at", "La fine deve essere dopo l&#x27;inizio."),
+])
+def test_bad_input_is_refused_next_to_its_field_and_nothing_is_saved(
+    client_as, personas, territory, other_coordinator, changes, field, message
+):
+    client = client_as(personas["coordinator"])
+    response = client.post(new_url(territory), new_event_data(client, territory, **changes))
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert f'id="id_{field}-error">' in page
+    assert message in page.split(f'id="id_{field}-error">', 1)[1].split("</div>", 1)[0]
+    assert not Event.objects.exists() and not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_organisers_come_from_the_same_territory_only(client_as, personas, territory, other_territory):
+    elsewhere = make_organisation(other_territory, "Impresa di Bergamo")
+    event = make_event(territory)
+    client = client_as(personas["coordinator"])
+    assert "Impresa di Bergamo" not in client.get(edit_url(event)).content.decode()
+    response = client.post(edit_url(event), form_data(client, edit_url(event), organisers=[str(elsewhere.pk)]))
+    assert response.status_code == 422
+    assert not event.organisers.exists()
+
+
+@pytest.mark.django_db
+def test_capacity_below_the_seats_taken_is_refused_and_nothing_changes(client_as, personas, territory):
+    event = make_event(territory, capacity=5, offer_hours=24)
+    for n in range(4):
+        services.register_attendee(event=event, data=person(n))
+    client = client_as(personas["coordinator"])
+    data = form_data(client, edit_url(event), capacity="3", title="Titolo cambiato")
+
+    response = client.post(edit_url(event), data)
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Ci sono già 4 posti occupati" in page.split('id="id_capacity-error">', 1)[1]
+    event.refresh_from_db()
+    assert (event.capacity, event.title) == (5, "Evento " + event.slug.removeprefix("evento-"))
+    assert not AuditLog.objects.filter(action="event.updated").exists()
+
+
+@pytest.mark.django_db
+def test_more_seats_go_at_once_to_the_waiting_list_in_order(client_as, personas, territory):
+    event = make_event(territory, capacity=2)
+    people = [services.register_attendee(event=event, data=person(n)) for n in range(5)]
+    assert [p.status for p in people].count("waitlisted") == 3
+    client = client_as(personas["coordinator"])
+
+    response = client.post(edit_url(event), form_data(client, edit_url(event), capacity="4"), follow=True)
+
+    assert "2 persone in lista d&#x27;attesa hanno ricevuto i nuovi posti" in response.content.decode()
+    event.refresh_from_db()
+    assert event.capacity == 4 and event.seats_taken == 4
+    statuses = dict(Registration.objects.filter(event=event).values_list("email", "status"))
+    assert statuses["persona2@example.org"] == statuses["persona3@example.org"] == "confirmed"
+    assert statuses["persona4@example.org"] == "waitlisted"
+    log = AuditLog.objects.get(action="event.updated")
+    assert log.changes["capacity"] == [2, 4] and log.changes["promoted_from_waiting_list"] == 2
+
+
+@pytest.mark.django_db
+def test_with_offer_hours_the_new_seats_are_offered(client_as, personas, territory):
+    event = make_event(territory, capacity=1, offer_hours=48)
+    services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    client = client_as(personas["coordinator"])
+    client.post(edit_url(event), form_data(client, edit_url(event), capacity="2"))
+    waiting.refresh_from_db()
+    assert waiting.status == "offered" and waiting.offer_expires_at is not None
+
+
+@pytest.mark.django_db
+def test_a_table_cannot_shrink_below_its_seated_people_nor_be_deleted_with_them(client_as, personas, territory):
+    event = make_event(territory, tables=[("Welfare", 3), ("Smart working", 3)], table_mode="first_come")
+    welfare, smart = event.tables.order_by("position")
+    for n in range(2):
+        services.register_attendee(event=event, data=person(n), table_id=welfare.pk)
+    client = client_as(personas["coordinator"])
+    assert "Posti già occupati: 2." in client.get(edit_url(event)).content.decode()
+
+    response = client.post(edit_url(event), form_data(client, edit_url(event), **{"tables-0-capacity": "1"}))
+    assert response.status_code == 422
+    assert "Al tavolo sono già sedute 2 persone" in response.content.decode()
+
+    response = client.post(edit_url(event), form_data(client, edit_url(event), **{
+        "tables-0-DELETE": "on", "tables-1-capacity": "10"}))
+    assert response.status_code == 422
+    assert "2 persone vi sono sedute o in attesa" in response.content.decode()
+    welfare.refresh_from_db()
+    smart.refresh_from_db()
+    assert (welfare.capacity, smart.capacity) == (3, 3)  # the other table's change was not saved either
+
+    response = client.post(edit_url(event), form_data(client, edit_url(event), **{"tables-1-DELETE": "on"}))
+    assert response.status_code == 302
+    assert list(event.tables.all()) == [welfare]
+
+
+@pytest.mark.django_db
+def test_more_seats_at_a_full_table_seat_the_people_waiting_for_it(client_as, personas, territory):
+    event = make_event(territory, tables=[("Welfare", 1), ("Smart working", 5)], table_mode="first_come")
+    welfare, smart = event.tables.order_by("position")
+    services.register_attendee(event=event, data=person(1), table_id=welfare.pk)
+    second = services.register_attendee(event=event, data=person(2), table_id=smart.pk)
+    services.choose_table(registration=second, table=welfare)  # full: waits, keeping the other seat
+    client = client_as(personas["coordinator"])
+
+    client.post(edit_url(event), form_data(client, edit_url(event), **{"tables-0-capacity": "2"}))
+
+    second.refresh_from_db()
+    welfare.refresh_from_db()
+    smart.refresh_from_db()
+    assert second.table == welfare and second.waiting_table is None
+    assert (welfare.seats_taken, smart.seats_taken) == (2, 0)
+
+
+@pytest.mark.django_db
+def test_editing_keeps_the_facilitators_summary_and_the_seat_counts(client_as, personas, territory):
+    event = make_event(territory, tables=[("Welfare", 4)], table_mode="first_come")
+    table = event.tables.get()
+    services.register_attendee(event=event, data=person(1), table_id=table.pk)
+    client = client_as(personas["coordinator"])
+    data = form_data(client, edit_url(event), **{"tables-0-title": "Welfare in rete"})
+    # The facilitator saves a summary while the coordinator has the editor open.
+    WorkingTable.objects.filter(pk=table.pk).update(summary="Sintesi del facilitatore")
+
+    assert client.post(edit_url(event), data).status_code == 302
+
+    table.refresh_from_db()
+    assert (table.title, table.summary, table.seats_taken) == ("Welfare in rete", "Sintesi del facilitatore", 1)
+
+
+@pytest.mark.django_db
+def test_choice_questions_are_edited_one_option_per_line(client_as, personas, territory):
+    event = make_event(territory)
+    question = Question.objects.create(event=event, label="Pranzo?", kind="single", choices=["Sì", "No"])
+    client = client_as(personas["coordinator"])
+    page = client.get(edit_url(event)).content.decode()
+    assert "Sì\nNo</textarea>" in page
+    client.post(edit_url(event), form_data(client, edit_url(event), **{"questions-0-choices_text": "Sì\nNo\nVegetariano"}))
+    question.refresh_from_db()
+    assert question.choices == ["Sì", "No", "Vegetariano"]
+
+
+@pytest.mark.django_db
+def test_errors_speak_the_coordinators_language(client_as, personas, territory):
+    event = make_event(territory, capacity=3)
+    for n in range(2):
+        services.register_attendee(event=event, data=person(n))
+    client = client_as(personas["coordinator"])
+    client.cookies["django_language"] = "en"
+    response = client.post(edit_url(event), form_data(
+        client, edit_url(event), capacity="1", ends_at=local(event.starts_at - timedelta(hours=1))))
+    assert response.status_code == 422
+    assert "The end must be after the start." in response.content.decode()
+    response = client.post(edit_url(event), form_data(client, edit_url(event), capacity="1"))
+    assert "2 seats are already taken" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_raising_capacity_while_people_register_never_overbooks_and_serves_the_queue_first(territory, personas):
+    event = make_event(territory, capacity=10)
+    early = [services.register_attendee(event=event, data=person(n)) for n in range(20)]
+    queue = [r.email for r in early if r.status == "waitlisted"]
+    workers = 21
+    barrier = threading.Barrier(workers)
+
+    def act(n):
+        try:
+            barrier.wait(timeout=30)
+            if n == 0:
+                data = {field: getattr(event, field) for field in services.EVENT_FIELDS} | {"capacity": 25}
+                services.save_event(territory=territory, event=event, data=data, organisers=[], sessions=[],
+                                    tables=[], questions=[], deleted=[], actor=personas["coordinator"])
+            else:
+                services.register_attendee(event=event, data=person(100 + n))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(act, range(workers)))
+
+    event.refresh_from_db()
+    confirmed = set(Registration.objects.filter(event=event, status="confirmed").values_list("email", flat=True))
+    assert event.capacity == 25 and event.seats_taken == 25 == len(confirmed)
+    assert set(queue) <= confirmed  # those already waiting got the new seats before any newcomer
+    assert Registration.objects.filter(event=event, status="waitlisted").count() == 40 - 25
