@@ -1,13 +1,19 @@
-from django.contrib.postgres.search import SearchQuery, SearchVector
+import re
+
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-# The directory's Italian full-text search. On PostgreSQL it uses this expression, which a GIN index
-# (migration 0002) covers; SQLite, used only for development, falls back to matching every word.
+# The directory's Italian full-text search. On PostgreSQL it reads the stored tsvector column
+# `search_document` (migration 0003); SQLite, used only for development, matches every word instead.
 SEARCH_CONFIG = "italian"
+WORD = re.compile(r"\w+")
+MAX_SEARCH_WORDS = 8
 
 
 def search_vector() -> SearchVector:
+    """The expression migration 0002 indexed (kept for that migration)."""
     return SearchVector("search_text", config=SEARCH_CONFIG)
 
 
@@ -19,20 +25,24 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
     def search(self, text: str) -> "OrganisationQuerySet":
-        text = " ".join(text.split())[:200]
-        if not text:
+        words = WORD.findall(text.lower())[:MAX_SEARCH_WORDS]
+        if not words:
             return self
         if connection.vendor == "postgresql":
-            # Stemmed Italian words ("cooperative" finds "cooperativa"), or a piece of the name.
-            query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-            return self.annotate(_document=search_vector()).filter(
-                models.Q(_document=query) | models.Q(name__icontains=text)
+            # Every word as a stemmed prefix ("coop" and "cooperative" both find "Cooperativa"),
+            # through the GIN index. Only word characters reach the raw query: no tsquery syntax.
+            raw = " & ".join(f"{word}:*" for word in words)
+            return self.filter(
+                RawSQL(
+                    "network_organisation.search_document @@ to_tsquery(%s::regconfig, %s)",
+                    (SEARCH_CONFIG, raw),
+                    output_field=models.BooleanField(),
+                )
             )
         matches = self
-        for word in text.lower().split():
+        for word in words:
             matches = matches.filter(search_text__contains=word)
         return matches
-
 
     def directory(self, *, q: str = "", kind: str = "", role: str = "", municipio: int | None = None):
         """The public directory's filters, shared by the web page and the API."""
