@@ -2,11 +2,13 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from network.models import Article, NetworkRole
 
+from .cache import public_page
 from .models import SentMail, Territory
 from .pages import get_page
 from .pdf import render_pdf
@@ -23,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 @territory_view
 def territory_home(request: HttpRequest) -> HttpResponse:
     territory = request.territory
@@ -44,6 +47,7 @@ def _page_context(slug: str) -> dict:
 
 
 @require_safe
+@public_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "core/page.html", _page_context(slug))
 
@@ -66,3 +70,21 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers, and the benchmark's `ceiling`: one indexed SELECT."""
     exists = Territory.objects.filter(slug=settings.DEFAULT_TERRITORY).exists()
     return HttpResponse("ok" if exists else "no territory", content_type="text/plain")
+
+
+@require_safe
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The header's language links. A GET that only sets a preference cookie, so public pages need
+    no CSRF token and can be cached (Django's own set_language, a POST, stays at /i18n/setlang/)."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

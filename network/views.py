@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
+from core.cache import public_page
 from core.models import AuditLog
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
@@ -40,6 +41,7 @@ def _filtered_directory(request: HttpRequest):
 
 @require_safe
 @vary_on_headers("HX-Request")
+@public_page
 @territory_view
 def directory(request: HttpRequest) -> HttpResponse:
     form, organisations = _filtered_directory(request)
@@ -54,6 +56,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 @territory_view
 def directory_map(request: HttpRequest) -> JsonResponse:
     """Map markers for the directory's current filters, fetched by the map script.
@@ -90,6 +93,7 @@ def _organisation_context(request: HttpRequest, slug: str) -> dict:
 
 
 @require_safe
+@public_page
 @territory_view
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "network/organisation.html", _organisation_context(request, slug))
@@ -216,6 +220,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page
 @territory_view
 def articles(request: HttpRequest) -> HttpResponse:
     items = Article.objects.published().filter(territory=request.territory)
@@ -229,6 +234,7 @@ def _article_context(request: HttpRequest, slug: str) -> dict:
 
 
 @require_safe
+@public_page
 @territory_view
 def article(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "network/article.html", _article_context(request, slug))

@@ -72,7 +72,7 @@ def format_violations(violations: list[dict]) -> str:
 
 
 def switch_language(page, code: str) -> None:
-    """Use the language form in the header, as a visitor would, and wait for the page to come back."""
+    """Use the language links in the header, as a visitor would, and wait for the page to come back."""
     with page.expect_navigation():
-        page.locator(f".mire-lang button[value='{code}']").click()
+        page.locator(f".mire-lang a[lang='{code}']").click()
     page.wait_for_load_state("load")

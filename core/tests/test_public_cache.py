@@ -1,0 +1,64 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import make_organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, url, **headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    return response, len(captured.captured_queries)
+
+
+def test_an_anonymous_directory_page_is_served_from_the_cache_until_an_organisation_changes(client, territory, firm):
+    url = "/milano/organizzazioni/?q=officine"
+    first, cold = queries_for(client, url)
+    again, warm = queries_for(client, url)
+    assert cold > 0 and warm == 0
+    assert again.content == first.content
+
+    firm.name = "Officine Rinnovate"
+    firm.save()
+    fresh, _ = queries_for(client, url)
+    assert "Officine Rinnovate" in fresh.content.decode()
+
+
+def test_each_language_and_the_htmx_fragment_have_their_own_copy(client, territory, firm):
+    url = "/milano/organizzazioni/"
+    italian = client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'lang="it"' in italian and 'lang="en"' in english.split(">", 2)[1]
+    assert "<html" not in fragment
+
+
+def test_signed_in_people_never_get_a_cached_page(client_as, personas, territory, firm):
+    anonymous = client_as(None)
+    anonymous.get(firm.get_absolute_url())
+    admin = client_as(personas["org_admin"])
+    page = admin.get(firm.get_absolute_url()).content.decode()
+    assert "Modifica la scheda" in page and "Area riservata" in page
+
+
+def test_new_organisations_appear_at_once(client, territory):
+    client.get("/milano/organizzazioni/")
+    make_organisation(territory, "Nuova Impresa Srl")
+    assert "Nuova Impresa Srl" in client.get("/milano/organizzazioni/").content.decode()
+
+
+def test_public_pages_need_no_csrf_cookie(client, territory):
+    # A page that set a CSRF cookie could not be shared between visitors.
+    response = client.get("/milano/")
+    assert "csrftoken" not in response.cookies
+
+
+def test_language_links_set_the_language_and_only_redirect_inside_the_site(client, territory):
+    response = client.get("/lingua/en/", {"next": "/milano/organizzazioni/"})
+    assert response.status_code == 302 and response["Location"] == "/milano/organizzazioni/"
+    assert response.cookies["django_language"].value == "en"
+    assert 'lang="en"' in client.get("/milano/").content.decode()
+    assert client.get("/lingua/en/", {"next": "https://evil.example.com/"})["Location"] == "/"
+    assert client.get("/lingua/xx/").status_code == 404
