@@ -1,41 +1,113 @@
 """Who may open what: every named page walked by every persona, and `can()` for every permission.
 
 The walk's table must name every URL of our apps (a test below compares it with the resolver), so
-a new view cannot be added without saying who may open it.
+a new view cannot be added without saying who may open it. A URL may have several rows
+("events:export#csv", "events:cancel#post"): the part after "#" only tells them apart.
+
+Every POST that changes something says how to see the change (`Route.changed`): after the walk we
+check that it happened for exactly the visitors who were let in, and for nobody else.
 """
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.permissions import Perm, can
 from conftest import PERSONAS, make_organisation
 from core.models import SentMail
-from events.models import Event
+from events import services
+from events.models import Event, Idea, IdeaVote, Question, Registration, WorkingTable
+from events.tests.factories import make_event, person
 from network.models import Article, JoinRequest, Organisation
 
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS = "anonymous"
 VISITORS = [ANONYMOUS, *PERSONAS, "other_coordinator"]
-APP_NAMESPACES = {"core", "network", "accounts"}
+APP_NAMESPACES = {"core", "network", "accounts", "events"}
 LOGIN = "→ sign-in"
 
 PUBLIC = "public"
 SIGNED_IN = "signed in"
 RESTRICTED = "restricted"  # to the personas in Route.may
 COORDINATORS = frozenset({"coordinator"})
+# Perm.CHECK_IN_ATTENDEES at an event organised by the firm (the world's events are).
+DOOR_STAFF = frozenset({"coordinator", "org_admin", "org_staff"})
+# The world's tables are facilitated by the cooperative's provider staff.
+FACILITATORS = frozenset({"coordinator", "provider_staff"})
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default hasher (1M PBKDF2 rounds) makes each `personas` set-up take seconds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class _PostForms(HTMLParser):
+    """What a browser would submit from each POST form of a page: every named field as shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict[str, list[str]]] = []
+        self._form: dict[str, list[str]] | None = None
+        self._select: str | None = None
+        self._select_first: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+            self._form = {}
+            self.forms.append(self._form)
+        if self._form is None:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self._form.setdefault(name, []).append(attrs.get("value") or "on")
+            else:
+                self._form.setdefault(name, []).append(attrs.get("value") or "")
+        elif tag == "select" and name:
+            self._select, self._select_first = name, None
+            self._form.setdefault(name, [])
+        elif tag == "option" and self._select:
+            value = attrs.get("value") or ""
+            if self._select_first is None:
+                self._select_first = value
+            if "selected" in attrs:
+                self._form[self._select] = [value]
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._form[name] = [""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._form[self._textarea][0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            if not self._form[self._select] and self._select_first is not None:
+                self._form[self._select] = [self._select_first]  # a browser sends the first option
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self._form[self._textarea][0] = self._form[self._textarea][0].removeprefix("\n")
+            self._textarea = None
+        elif tag == "form":
+            self._form = None
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 @dataclass
@@ -45,7 +117,17 @@ class World:
     organisation: Organisation
     article: Article
     sent_mail: SentMail
+    coordinator: User
+    facilitator: User
+    event: Event  # published, upcoming, organised by the firm: first-come tables and a required question
+    started_event: Event  # published, under way since an hour: its tables' boards are public
+    registration: Registration  # confirmed, for `event`
+    checked_in: Registration  # confirmed and checked in, for `event`
+    idea: Idea  # on `event`'s first table
     join_requests: list[JoinRequest] = field(default_factory=list)
+    # What each state-changing row of the walk acted on, by the row's key.
+    touched: dict[str, object] = field(default_factory=dict)
+    _people: itertools.count = field(default_factory=lambda: itertools.count(100))
 
     def pending_join_request(self) -> JoinRequest:
         # Each POST gets its own pending request, so one persona's decision can't mask another's.
@@ -62,9 +144,68 @@ class World:
         self.join_requests.append(jr)
         return jr
 
+    @property
+    def table(self) -> WorkingTable:
+        return self.event.tables.order_by("position").first()
+
+    @property
+    def other_table(self) -> WorkingTable:
+        return self.event.tables.order_by("position").last()
+
+    @property
+    def started_table(self) -> WorkingTable:
+        return self.started_event.tables.order_by("position").first()
+
+    def touch(self, key: str, obj):
+        self.touched[key] = obj
+        return obj
+
+    def confirmed(self, key: str, event: Event | None = None) -> Registration:
+        """A new confirmed registration for this row of the walk alone."""
+        event = event or self.event
+        question = event.questions.first()
+        answers = {str(question.pk): {"question": question.label, "answer": "yes"}} if question else {}
+        reg = services.register_attendee(event=event, data=person(next(self._people)), answers=answers)
+        assert reg.status == Registration.Status.CONFIRMED
+        return self.touch(key, reg)
+
+    def offered(self, key: str) -> Registration:
+        """A registration offered a seat freed by a cancellation, waiting for its answer."""
+        full = make_event(self.organisation.territory, capacity=1, offer_hours=48)
+        first = services.register_attendee(event=full, data=person(next(self._people)))
+        waiting = services.register_attendee(event=full, data=person(next(self._people)))
+        services.cancel_registration(registration=first)
+        waiting.refresh_from_db()
+        assert waiting.status == Registration.Status.OFFERED
+        return self.touch(key, waiting)
+
+    def new_idea(self, key: str) -> Idea:
+        reg = services.register_attendee(event=self.started_event, data=person(next(self._people)))
+        return self.touch(
+            key, services.post_idea(table=self.started_table, registration=reg, text="Un'idea da moderare")
+        )
+
+    def editor_form(self, url: str, **changes) -> dict:
+        """The editor's form as a coordinator's browser shows it, with `changes`."""
+        client = Client()
+        client.force_login(self.coordinator, backend="django.contrib.auth.backends.ModelBackend")
+        response = client.get(url)
+        assert response.status_code == 200
+        parser = _PostForms()
+        parser.feed(response.content.decode())
+        data = dict(max(parser.forms, key=len))
+        data.pop("csrfmiddlewaretoken", None)
+        return data | changes
+
+
+def _named(event: Event, slug: str, title: str) -> Event:
+    Event.objects.filter(pk=event.pk).update(slug=slug, title=title)
+    event.refresh_from_db()
+    return event
+
 
 @pytest.fixture
-def world(territory, firm, other_territory) -> World:
+def world(territory, firm, coop, other_territory, personas) -> World:
     article = Article.objects.create(
         territory=territory,
         slug="festa-della-rete",
@@ -74,7 +215,60 @@ def world(territory, firm, other_territory) -> World:
         published_at=timezone.now() - timedelta(days=1),
     )
     sent_mail = SentMail.objects.create(to="anna@example.org", subject="Richiesta ricevuta", body_text="Grazie.")
-    return World(organisation=firm, article=article, sent_mail=sent_mail)
+    facilitator = personas["provider_staff"]
+
+    event = _named(
+        make_event(
+            territory,
+            description="Il **programma**.",
+            table_mode="first_come",
+            tables=[("Welfare aziendale", 20), ("Tempi della città", 20)],
+        ),
+        "open-day-conciliazione",
+        "Open day della conciliazione",
+    )
+    event.organisers.set([firm])
+    event.tables.update(facilitator=facilitator)
+    question = Question.objects.create(
+        event=event, label="Verrai con i mezzi pubblici?", kind=Question.Kind.YES_NO, is_required=True
+    )
+    started = _named(
+        make_event(
+            territory,
+            starts_at=timezone.now() - timedelta(hours=1),
+            tables=[("Idee per la rete", 30)],
+        ),
+        "laboratorio-in-corso",
+        "Laboratorio in corso",
+    )
+    started.organisers.set([firm])
+    started.tables.update(facilitator=facilitator)
+
+    answer = {str(question.pk): {"question": question.label, "answer": "no"}}
+    registration = services.register_attendee(event=event, data=person(1, organisation_name="Officine"), answers=answer)
+    checked_in = services.register_attendee(event=event, data=person(2), answers=answer)
+    services.check_in(event=event, ticket_code=checked_in.ticket_code, actor=personas["coordinator"])
+    idea = services.post_idea(
+        table=event.tables.order_by("position").first(),
+        registration=registration,
+        text="Un asilo aziendale condiviso tra le imprese del quartiere",
+    )
+    return World(
+        organisation=firm,
+        article=article,
+        sent_mail=sent_mail,
+        coordinator=personas["coordinator"],
+        facilitator=facilitator,
+        event=event,
+        started_event=started,
+        registration=registration,
+        checked_in=checked_in,
+        idea=idea,
+    )
+
+
+def _refetch(obj):
+    return type(obj).objects.get(pk=obj.pk)
 
 
 @dataclass(frozen=True)
@@ -82,12 +276,72 @@ class Route:
     access: str
     kwargs: Callable[[World], dict] = lambda w: {}
     method: str = "get"
-    data: dict | None = None
+    # The query (GET) or the form (POST); a callable receives the world and the URL's kwargs.
+    data: dict | Callable[[World, dict], dict] | None = None
     may: frozenset[str] = COORDINATORS
+    ok: int | None = None  # what a visitor let in gets: 200 (GET) or 302 (POST) unless said here
+    refused: int = 403  # what a signed-in visitor who may not gets
+    anonymous: int | str = LOGIN  # what the anonymous visitor gets, when not public
+    # Given what the row acted on (World.touched), did it change? For state-changing POSTs.
+    changed: Callable[[object], bool] | None = None
 
 
 def milano(**more: Callable[[World], object]) -> Callable[[World], dict]:
     return lambda w: {"territory": "milano", **{k: f(w) for k, f in more.items()}}
+
+
+def event_of(attr: str = "event", **more: Callable[[World], object]) -> Callable[[World], dict]:
+    return milano(slug=lambda w: getattr(w, attr).slug, **more)
+
+
+def token(f: Callable[[World], Registration], **more: Callable[[World], object]) -> Callable[[World], dict]:
+    return lambda w: {"token": f(w).token, **{k: g(w) for k, g in more.items()}}
+
+
+def _registration_form(w: World, kwargs: dict) -> dict:
+    question = w.event.questions.get()
+    form = {
+        "first_name": "Giulia",
+        "last_name": "Verdi",
+        "email": "giulia.verdi@example.org",
+        "privacy_acknowledged": "on",
+        question.field_name: "yes",
+        "table": w.table.pk,
+    }
+    w.touch("events:register#post", form["email"])
+    return form
+
+
+def _new_event_form(w: World, kwargs: dict) -> dict:
+    starts = timezone.now().replace(second=0, microsecond=0) + timedelta(days=40)
+    data = w.editor_form(
+        reverse("events:new", kwargs=kwargs),
+        title="Evento nato nella walk",
+        slug="evento-della-walk",
+        summary="Un evento creato dalla walk.",
+        mode="in_person",
+        starts_at=_local(starts),
+        ends_at=_local(starts + timedelta(hours=3)),
+        capacity="30",
+        table_mode="none",
+        retention_days="180",
+    )
+    w.touch("events:new#post", "evento-della-walk")
+    return data
+
+
+def _edited_event(w: World) -> dict:
+    event = w.touch("events:edit#post", make_event(w.organisation.territory))
+    return {"territory": "milano", "slug": event.slug}
+
+
+RENAMED = "Titolo cambiato dalla walk"
+SUMMARY = "Sintesi scritta durante la walk."
+
+
+def _summary_form(w: World, kwargs: dict) -> dict:
+    w.touch("events:table_summary#post", w.started_table)
+    return {"summary": SUMMARY}
 
 
 ROUTES: dict[str, Route] = {
@@ -97,6 +351,8 @@ ROUTES: dict[str, Route] = {
     "core:page_pdf": Route(PUBLIC, lambda w: {"slug": "privacy"}),
     "core:sent_mail": Route(PUBLIC, lambda w: {"token": w.sent_mail.token}),
     "core:territory_home": Route(PUBLIC, milano()),
+    # Sets the language cookie and sends the visitor back (to the home page, with no `next`).
+    "core:switch_language": Route(PUBLIC, lambda w: {"code": "it"}, ok=302),
     "network:directory": Route(PUBLIC, milano()),
     "network:directory_map": Route(PUBLIC, milano()),
     "network:organisation": Route(PUBLIC, milano(slug=lambda w: w.organisation.slug)),
@@ -120,19 +376,158 @@ ROUTES: dict[str, Route] = {
     ),
     "network:audit_log": Route(RESTRICTED, milano()),
     "accounts:dashboard": Route(SIGNED_IN),
+    # --- events: the public programme -------------------------------------------------------------
+    "events:event_list": Route(PUBLIC, milano()),
+    "events:event_list#past": Route(PUBLIC, milano(), data={"quando": "passati"}),
+    "events:territory_ics": Route(PUBLIC, milano()),
+    "events:event": Route(PUBLIC, event_of()),
+    "events:event#started": Route(PUBLIC, event_of("started_event")),
+    "events:event_pdf": Route(PUBLIC, event_of()),
+    "events:event_ics": Route(PUBLIC, event_of()),
+    "events:register": Route(PUBLIC, event_of()),
+    "events:register#post": Route(
+        PUBLIC,
+        event_of(),
+        method="post",
+        data=_registration_form,
+        changed=lambda email: Registration.objects.filter(email=email, status="confirmed").exists(),
+    ),
+    # The public board of a table once its event has started; before, only who moderates it sees it.
+    "events:table_board": Route(PUBLIC, event_of("started_event", table_id=lambda w: w.started_table.pk)),
+    "events:table_board#before-start": Route(
+        RESTRICTED, event_of(table_id=lambda w: w.table.pk), refused=404, anonymous=404
+    ),
+    # --- events: the registration's token is the credential: whoever holds it may ----------------
+    "events:registration": Route(PUBLIC, token(lambda w: w.registration)),
+    "events:ticket_pdf": Route(PUBLIC, token(lambda w: w.registration)),
+    "events:certificate": Route(PUBLIC, token(lambda w: w.checked_in)),
+    "events:cancel": Route(PUBLIC, token(lambda w: w.registration)),
+    "events:cancel#post": Route(
+        PUBLIC,
+        token(lambda w: w.confirmed("events:cancel#post")),
+        method="post",
+        changed=lambda reg: _refetch(reg).status == Registration.Status.CANCELLED,
+    ),
+    "events:accept_offer": Route(
+        PUBLIC,
+        token(lambda w: w.offered("events:accept_offer")),
+        method="post",
+        changed=lambda reg: _refetch(reg).status == Registration.Status.CONFIRMED,
+    ),
+    "events:choose_table": Route(
+        PUBLIC,
+        token(lambda w: w.confirmed("events:choose_table")),
+        method="post",
+        data=lambda w, kw: {"table": w.other_table.pk},
+        changed=lambda reg: _refetch(reg).table_id == reg.event.tables.order_by("position").last().pk,
+    ),
+    "events:delete_data": Route(PUBLIC, token(lambda w: w.registration)),
+    "events:delete_data#post": Route(
+        PUBLIC,
+        token(lambda w: w.confirmed("events:delete_data#post")),
+        method="post",
+        changed=lambda reg: _refetch(reg).is_anonymised,
+    ),
+    "events:board": Route(PUBLIC, token(lambda w: w.registration, table_id=lambda w: w.table.pk)),
+    "events:board#post": Route(
+        PUBLIC,
+        token(lambda w: w.confirmed("events:board#post"), table_id=lambda w: w.table.pk),
+        method="post",
+        data={"text": "Orari flessibili per chi accompagna i figli a scuola"},
+        changed=lambda reg: Idea.objects.filter(registration=reg).exists(),
+    ),
+    "events:vote": Route(
+        PUBLIC,
+        token(lambda w: w.confirmed("events:vote"), idea_id=lambda w: w.idea.pk),
+        method="post",
+        data={"vote": "1"},
+        changed=lambda reg: IdeaVote.objects.filter(registration=reg).exists(),
+    ),
+    # --- events: the staff ------------------------------------------------------------------------
+    "events:check_in": Route(RESTRICTED, event_of(), may=DOOR_STAFF),
+    "events:check_in#post": Route(
+        RESTRICTED,
+        event_of(),
+        method="post",
+        may=DOOR_STAFF,
+        ok=200,
+        data=lambda w, kw: {"code": w.confirmed("events:check_in#post").ticket_code},
+        changed=lambda reg: _refetch(reg).checked_in_at is not None,
+    ),
+    "events:attendance": Route(RESTRICTED, event_of(), may=DOOR_STAFF),
+    "events:manage": Route(RESTRICTED, event_of()),
+    "events:manage#post": Route(
+        RESTRICTED,
+        event_of(),
+        method="post",
+        data=lambda w, kw: {
+            "action": "move",
+            "registration": w.confirmed("events:manage#post").pk,
+            "table": w.other_table.pk,
+        },
+        changed=lambda reg: _refetch(reg).table_id == reg.event.tables.order_by("position").last().pk,
+    ),
+    "events:export#csv": Route(RESTRICTED, event_of(fmt=lambda w: "csv")),
+    "events:export#xlsx": Route(RESTRICTED, event_of(fmt=lambda w: "xlsx")),
+    "events:badges": Route(RESTRICTED, event_of()),
+    "events:certificates": Route(RESTRICTED, event_of()),
+    "events:new": Route(RESTRICTED, milano()),
+    "events:new#post": Route(
+        RESTRICTED,
+        milano(),
+        method="post",
+        data=_new_event_form,
+        changed=lambda slug: Event.objects.filter(slug=slug).exists(),
+    ),
+    "events:edit": Route(RESTRICTED, event_of()),
+    "events:edit#post": Route(
+        RESTRICTED,
+        _edited_event,
+        method="post",
+        data=lambda w, kw: w.editor_form(reverse("events:edit", kwargs=kw), title=RENAMED),
+        changed=lambda event: _refetch(event).title == RENAMED,
+    ),
+    # Hiding an idea is a POST to the public board page, which no sign-in guards: refused outright.
+    "events:table_board#post": Route(
+        RESTRICTED,
+        event_of("started_event", table_id=lambda w: w.started_table.pk),
+        method="post",
+        data=lambda w, kw: {"idea": w.new_idea("events:table_board#post").pk, "hidden": "1"},
+        anonymous=403,
+        changed=lambda idea: _refetch(idea).is_hidden,
+    ),
+    "events:table_summary": Route(
+        RESTRICTED, event_of("started_event", table_id=lambda w: w.started_table.pk), may=FACILITATORS
+    ),
+    "events:table_summary#post": Route(
+        RESTRICTED,
+        event_of("started_event", table_id=lambda w: w.started_table.pk),
+        method="post",
+        may=FACILITATORS,
+        data=_summary_form,
+        changed=lambda table: _refetch(table).summary == SUMMARY,
+    ),
 }
 
 
-def expected(visitor: str, route: Route) -> int | str:
+def url_name(key: str) -> str:
+    return key.partition("#")[0]
+
+
+def allowed(visitor: str, route: Route) -> bool:
     if route.access == PUBLIC:
-        return 200
+        return True
     if visitor == ANONYMOUS:
-        return LOGIN
-    if route.access == SIGNED_IN:
-        return 200
-    if visitor in route.may:
-        return 302 if route.method == "post" else 200
-    return 403
+        return False
+    return route.access == SIGNED_IN or visitor in route.may
+
+
+def expected(visitor: str, route: Route) -> int | str:
+    if allowed(visitor, route):
+        return route.ok or (302 if route.method == "post" else 200)
+    if visitor == ANONYMOUS:
+        return route.anonymous
+    return route.refused
 
 
 def outcome(response) -> int | str:
@@ -156,7 +551,7 @@ def app_url_names() -> set[str]:
 
 
 def test_every_named_url_of_our_apps_is_in_the_walk():
-    assert app_url_names() == set(ROUTES)
+    assert app_url_names() == {url_name(key) for key in ROUTES}
 
 
 @pytest.fixture
@@ -173,10 +568,11 @@ def visitor_user(request, personas, other_coordinator):
 def test_persona_walk(visitor, client_as, visitor_user, world):
     client = client_as(visitor_user(visitor))
     seen, wanted = {}, {}
-    for name, route in ROUTES.items():
-        url = reverse(name, kwargs=route.kwargs(world))
-        response = getattr(client, route.method)(url, route.data or {})
-        seen[name], wanted[name] = outcome(response), expected(visitor, route)
+    for key, route in ROUTES.items():
+        kwargs = route.kwargs(world)
+        data = route.data(world, kwargs) if callable(route.data) else route.data
+        response = getattr(client, route.method)(reverse(url_name(key), kwargs=kwargs), data or {})
+        seen[key], wanted[key] = outcome(response), expected(visitor, route)
     assert seen == wanted
 
     # The requests made for join_request (GET), approve and reject (POST), in that order.
@@ -185,6 +581,12 @@ def test_persona_walk(visitor, client_as, visitor_user, world):
         assert statuses == ["pending", "approved", "rejected"]
     else:
         assert statuses == ["pending", "pending", "pending"]
+
+    # Each state-changing POST changed what it acted on if, and only if, the visitor was let in.
+    changes = {key: route for key, route in ROUTES.items() if route.changed}
+    assert set(changes) <= set(world.touched), "every state-changing row records what it acted on"
+    did = {key: route.changed(world.touched[key]) for key, route in changes.items()}
+    assert did == {key: allowed(visitor, route) for key, route in changes.items()}
 
 
 def test_bergamo_coordinator_cannot_reach_a_milan_request_through_bergamo_urls(client_as, other_coordinator, world):
@@ -202,6 +604,42 @@ def test_bergamo_coordinator_cannot_reach_a_milan_request_through_bergamo_urls(c
     listing = client.get(reverse("network:join_requests", kwargs={"territory": "bergamo"}))
     assert listing.status_code == 200
     assert jr.name not in listing.content.decode()
+
+
+def test_bergamo_coordinator_cannot_reach_a_milan_event_through_bergamo_urls(client_as, other_coordinator, world):
+    event, reg = world.event, world.confirmed("bergamo")
+    client = client_as(other_coordinator)
+    bergamo = {"territory": "bergamo", "slug": event.slug}
+
+    for name in (
+        "events:event",
+        "events:register",
+        "events:manage",
+        "events:check_in",
+        "events:attendance",
+        "events:edit",
+        "events:badges",
+        "events:certificates",
+    ):
+        assert client.get(reverse(name, kwargs=bergamo)).status_code == 404, name
+    for fmt in ("csv", "xlsx"):
+        assert client.get(reverse("events:export", kwargs={**bergamo, "fmt": fmt})).status_code == 404
+    table = {**bergamo, "table_id": world.table.pk}
+    assert client.get(reverse("events:table_board", kwargs=table)).status_code == 404
+    assert client.get(reverse("events:table_summary", kwargs=table)).status_code == 404
+
+    assert client.post(reverse("events:check_in", kwargs=bergamo), {"code": reg.ticket_code}).status_code == 404
+    move = {"action": "move", "registration": reg.pk, "table": world.other_table.pk}
+    assert client.post(reverse("events:manage", kwargs=bergamo), move).status_code == 404
+    assert (
+        client.post(reverse("events:table_board", kwargs=table), {"idea": world.idea.pk, "hidden": "1"}).status_code
+        == 404
+    )
+    assert client.post(reverse("events:table_summary", kwargs=table), {"summary": "Da Bergamo"}).status_code == 404
+    reg.refresh_from_db()
+    world.idea.refresh_from_db()
+    assert (reg.checked_in_at, reg.table_id, world.idea.is_hidden) == (None, None, False)
+    assert not WorkingTable.objects.filter(summary="Da Bergamo").exists()
 
 
 def test_milan_coordinator_is_refused_on_bergamo_coordination_pages(client_as, personas, other_territory):

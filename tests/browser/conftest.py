@@ -100,3 +100,73 @@ def assert_accessible():
             )
 
     return check
+
+
+@pytest.fixture
+def demo_events(demo):
+    """The demo's two events with what people leave there.
+
+    `upcoming` (smart-working-nelle-piccole-imprese): `registration`, confirmed and seated at
+    `upcoming_table`, whose board has one idea. `final` (vantaggi-welfare-in-rete-2023, long past):
+    `final_table` has the facilitator's summary and ideas with votes, one of them hidden by the
+    coordinators. The final event is over, so its people and ideas are stored directly.
+    """
+    from types import SimpleNamespace
+
+    from events import services
+    from events.models import Event, Idea, IdeaVote, Registration
+
+    final = Event.objects.get(territory=demo, slug="vantaggi-welfare-in-rete-2023")
+    upcoming = Event.objects.get(territory=demo, slug="smart-working-nelle-piccole-imprese")
+    upcoming_table = upcoming.tables.order_by("position").first()
+    question = upcoming.questions.get(kind="yes_no")
+    registration = services.register_attendee(
+        event=upcoming,
+        data={
+            "first_name": "Giulia",
+            "last_name": "Verdi",
+            "email": "giulia.verdi@example.org",
+            "organisation_name": "Officine Lambrate Srl",
+        },
+        answers={str(question.pk): {"question": question.label, "answer": "yes"}},
+        table_id=upcoming_table.pk,
+    )
+    services.post_idea(
+        table=upcoming_table,
+        registration=registration,
+        text="Un modello di accordo individuale da adattare, scritto dalla rete",
+    )
+
+    final_table = final.tables.order_by("position").first()
+    people = [
+        Registration.objects.create(
+            event=final,
+            status=Registration.Status.CONFIRMED,
+            first_name=name,
+            last_name="Demo",
+            email=f"{name.lower()}@example.org",
+            privacy_acknowledged_at=final.starts_at,
+            table=final_table,
+            checked_in_at=final.starts_at,
+        )
+        for name in ("Anna", "Marco", "Sara")
+    ]
+    texts = [
+        "Uno sportello di conciliazione itinerante nei Municipi",
+        "Un catalogo comune dei servizi di welfare per le piccole imprese",
+        "Una formazione per i referenti aziendali del welfare",
+    ]
+    ideas = [Idea.objects.create(table=final_table, registration=p, text=t) for p, t in zip(people, texts, strict=True)]
+    for voter in people:
+        IdeaVote.objects.create(idea=ideas[0], registration=voter)
+    IdeaVote.objects.create(idea=ideas[1], registration=people[0])
+    Idea.objects.create(table=final_table, registration=people[2], text="Pubblicità fuori tema", is_hidden=True)
+    final_table.summary = "Il tavolo propone di portare lo sportello itinerante in altri due territori.\nPrimo passo: una mappa dei servizi."
+    final_table.save(update_fields=["summary"])
+    return SimpleNamespace(
+        final=final,
+        upcoming=upcoming,
+        registration=registration,
+        upcoming_table=upcoming_table,
+        final_table=final_table,
+    )
