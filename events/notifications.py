@@ -1,8 +1,10 @@
-"""The mails an event sends. Called inside the transaction that changed the registration; mail goes on commit."""
+"""The mails an event sends. Called inside the transaction that changed the registration; the
+background worker renders and sends them after commit."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -38,27 +40,55 @@ def _send(registration: Registration, template: str, attachments=None) -> None:
         )
 
 
+# A mail about a state is only worth sending while the registration is still in that state.
+STATUS_OF_MAIL = {
+    "confirmed": Registration.Status.CONFIRMED,
+    "waitlisted": Registration.Status.WAITLISTED,
+    "offered": Registration.Status.OFFERED,
+    "cancelled": Registration.Status.CANCELLED,
+}
+
+
+def _enqueue(registration: Registration, template: str) -> None:
+    """Render and send in the background worker, after commit: templates, the QR image and the
+    calendar file cost more than the registration itself, and a rush must not wait for them."""
+    from .tasks import send_registration_mail
+
+    transaction.on_commit(lambda: send_registration_mail.enqueue(registration.pk, template))
+
+
+def send_now(registration: Registration, template: str) -> None:
+    """Render and send one registration mail (runs in the worker)."""
+    expected = STATUS_OF_MAIL.get(template)
+    if registration.is_anonymised or (expected and registration.status != expected):
+        return
+    attachments = None
+    if template == "confirmed":
+        event = registration.event
+        attachments = [
+            ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar"),
+            (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
+        ]
+    _send(registration, template, attachments=attachments)
+
+
 def registration_changed(registration: Registration) -> None:
     from .tasks import expire_offer_task, send_reminder
 
     status = registration.status
     if status == Registration.Status.CONFIRMED:
-        event = registration.event
-        _send(registration, "confirmed", attachments=[
-            ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar"),
-            (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
-        ])
-        schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
+        _enqueue(registration, "confirmed")
+        schedule(send_reminder, registration.pk, at=registration.event.starts_at - REMINDER_BEFORE)
     elif status == Registration.Status.WAITLISTED:
-        _send(registration, "waitlisted")
+        _enqueue(registration, "waitlisted")
     elif status == Registration.Status.OFFERED:
-        _send(registration, "offered")
+        _enqueue(registration, "offered")
         schedule(expire_offer_task, registration.pk, at=registration.offer_expires_at)
 
 
 def table_assigned(registration: Registration) -> None:
-    _send(registration, "table")
+    _enqueue(registration, "table")
 
 
 def cancelled(registration: Registration) -> None:
-    _send(registration, "cancelled")
+    _enqueue(registration, "cancelled")

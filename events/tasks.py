@@ -30,3 +30,12 @@ def send_reminder(registration_id: int) -> None:
 @task()
 def expire_offer_task(registration_id: int) -> None:
     services.expire_offer(registration_id=registration_id)
+
+
+@task()
+def send_registration_mail(registration_id: int, template: str) -> None:
+    registration = (
+        Registration.objects.select_related("event", "event__territory", "table").filter(pk=registration_id).first()
+    )
+    if registration is not None:
+        notifications.send_now(registration, template)

@@ -213,3 +213,30 @@ def test_a_person_waiting_for_a_table_while_seated_elsewhere_frees_that_seat_whe
     b.refresh_from_db()
     assert (at_b.table, at_b.waiting_table) == (a, None)
     assert (a.seats_taken, b.seats_taken) == (1, 0)
+
+
+def test_a_mail_about_a_state_the_registration_has_left_is_not_sent(territory):
+    from events import notifications
+
+    event = make_event(territory, capacity=5)
+    registration = services.register_attendee(event=event, data=person(1))
+    services.cancel_registration(registration=registration)
+    registration.refresh_from_db()
+    mail.outbox.clear()
+    notifications.send_now(registration, "confirmed")  # the worker got to it after the cancellation
+    assert mail.outbox == []
+    notifications.send_now(registration, "cancelled")
+    assert len(mail.outbox) == 1
+
+
+def test_registering_renders_no_mail_in_the_request(territory, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from core.models import SentMail
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = make_event(territory, capacity=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register_attendee(event=event, data=person(1))
+    assert SentMail.objects.count() == 0  # rendered later by the worker
+    assert DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail").count() == 1
