@@ -4,12 +4,11 @@ background worker renders and sends them after commit."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
 from core.mail import send_templated_mail
-from core.tasks import schedule
+from core.tasks import enqueue_after_commit
 
 from . import tickets
 from .models import Registration
@@ -49,12 +48,16 @@ STATUS_OF_MAIL = {
 }
 
 
-def _enqueue(registration: Registration, template: str) -> None:
-    """Render and send in the background worker, after commit: templates, the QR image and the
-    calendar file cost more than the registration itself, and a rush must not wait for them."""
+def _mail_job(registration: Registration, template: str) -> tuple:
+    """Rendering happens in the background worker: templates, the QR image and the calendar file
+    cost more than the registration itself, and a rush must not wait for them."""
     from .tasks import send_registration_mail
 
-    transaction.on_commit(lambda: send_registration_mail.enqueue(registration.pk, template))
+    return (send_registration_mail, (registration.pk, template))
+
+
+def _enqueue(registration: Registration, template: str) -> None:
+    enqueue_after_commit(_mail_job(registration, template))
 
 
 def send_now(registration: Registration, template: str) -> None:
@@ -77,13 +80,14 @@ def registration_changed(registration: Registration) -> None:
 
     status = registration.status
     if status == Registration.Status.CONFIRMED:
-        _enqueue(registration, "confirmed")
-        schedule(send_reminder, registration.pk, at=registration.event.starts_at - REMINDER_BEFORE)
+        reminder_at = registration.event.starts_at - REMINDER_BEFORE
+        enqueue_after_commit(_mail_job(registration, "confirmed"), (send_reminder, (registration.pk,), reminder_at))
     elif status == Registration.Status.WAITLISTED:
         _enqueue(registration, "waitlisted")
     elif status == Registration.Status.OFFERED:
-        _enqueue(registration, "offered")
-        schedule(expire_offer_task, registration.pk, at=registration.offer_expires_at)
+        enqueue_after_commit(
+            _mail_job(registration, "offered"), (expire_offer_task, (registration.pk,), registration.offer_expires_at)
+        )
 
 
 def table_assigned(registration: Registration) -> None:
