@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -276,6 +277,8 @@ class WorkingTableForm(forms.ModelForm):
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
         self.territory = territory
+        self.fields["capacity"].validators.append(MinValueValidator(1))  # a table nobody can sit at is a mistake
+        self.fields["capacity"].widget.attrs["min"] = 1
         table = self.instance
         if table.pk:
             self.fields["capacity"].help_text = _("Posti già occupati: %(taken)s.") % {"taken": table.seats_taken}

@@ -419,3 +419,12 @@ def test_raising_capacity_while_people_register_never_overbooks_and_serves_the_q
     assert event.capacity == 25 and event.seats_taken == 25 == len(confirmed)
     assert set(queue) <= confirmed  # those already waiting got the new seats before any newcomer
     assert Registration.objects.filter(event=event, status="waitlisted").count() == 40 - 25
+
+
+@pytest.mark.django_db
+def test_a_table_needs_at_least_one_seat(territory):
+    from events.forms import WorkingTableForm
+
+    form = WorkingTableForm(data={"title": "Tavolo vuoto", "capacity": "0", "position": "0"}, territory=territory)
+    assert not form.is_valid()
+    assert "capacity" in form.errors
