@@ -7,6 +7,7 @@ so an edit shows at once. Signed-in people, pending flash messages and any respo
 cookie (a CSRF token, a session) are never cached or served from the cache.
 """
 
+import hashlib
 from functools import wraps
 
 from django.core.cache import cache
@@ -43,9 +44,11 @@ def public_page(view):
         )
         if not cacheable:
             return view(request, *args, **kwargs)
+        # Hashed: a query string can be long, and cache keys are not (250 bytes for memcached).
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
         key = ":".join([
             "public-page", str(_version()), get_language() or "", "htmx" if getattr(request, "htmx", False) else "page",
-            request.get_full_path(),
+            path,
         ])
         response = cache.get(key)
         if response is not None:
