@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.throttling import AnonRateThrottle
 
@@ -62,6 +63,18 @@ class PublicWriteThrottle(AnonRateThrottle):
 
     def get_ident(self, request: HttpRequest) -> str | None:
         return client_address(request) or None
+
+
+def territory_for_input(slug: str) -> Territory:
+    """An active territory named in a request's input; a wrong name is bad input (422), not a 404."""
+    from accounts.api import ApiError
+
+    territory = Territory.objects.filter(slug=slug, is_active=True).first()
+    if territory is None:
+        raise ApiError(
+            422, "invalid_input", _("Alcuni dati non sono validi."), {"territory": [_("Territorio sconosciuto.")]}
+        )
+    return territory
 
 
 router = Router(tags=["core"])

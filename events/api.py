@@ -27,7 +27,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 from accounts.api import ApiError, BearerToken
 from accounts.permissions import Perm, can
-from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, paginate
+from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, paginate, territory_for_input
 from core.idempotency import idempotent
 from core.models import Territory
 
@@ -176,15 +176,6 @@ class EventDetailOut(EventOut):
     questions: list[QuestionOut]
 
 
-def _territory(slug: str) -> Territory:
-    territory = Territory.objects.filter(slug=slug, is_active=True).first()
-    if territory is None:
-        raise ApiError(
-            422, "invalid_input", _("Alcuni dati non sono validi."), {"territory": [_("Territorio sconosciuto.")]}
-        )
-    return territory
-
-
 def _public_events():
     return Event.objects.published().filter(territory__is_active=True).select_related("territory")
 
@@ -196,7 +187,7 @@ def _with_details(events):
 @router.get("/events", response=Page[EventOut], operation_id="events_list_events")
 def list_events(request, filters: Query[EventFilters], paging: Query[PageParams]):
     """One territory's published events: upcoming ones by date, or past ones latest first; `q` searches."""
-    events = _public_events().in_territory(_territory(filters.territory))
+    events = _public_events().in_territory(territory_for_input(filters.territory))
     if filters.when == When.PAST:
         events = events.past().order_by("-starts_at", "-pk")
     else:
@@ -332,7 +323,7 @@ def create_event(request, payload: EventIn):
 
     The same rules as the coordinator's editor; 409 `already_exists` when the slug is taken in the territory.
     """
-    territory = _territory(payload.territory)
+    territory = territory_for_input(payload.territory)
     if not can(request.auth, Perm.MANAGE_EVENTS, territory=territory):
         raise PermissionDenied
     slug = slugify(payload.slug)

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from accounts.api import ApiError, invalid_form
-from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, paginate
-from core.models import Municipio, Territory
+from accounts.api import invalid_form
+from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, paginate, territory_for_input
+from core.models import Municipio
 
 from . import services
 from .forms import JoinRequestForm
@@ -77,15 +77,6 @@ class OrganisationOut(Schema):
         return settings.SITE_URL + org.get_absolute_url()
 
 
-def _territory(slug: str) -> Territory:
-    territory = Territory.objects.filter(slug=slug, is_active=True).first()
-    if territory is None:
-        raise ApiError(
-            422, "invalid_input", _("Alcuni dati non sono validi."), {"territory": [_("Territorio sconosciuto.")]}
-        )
-    return territory
-
-
 def _public_organisations():
     return Organisation.objects.active().filter(territory__is_active=True).select_related("territory", "municipio")
 
@@ -93,7 +84,7 @@ def _public_organisations():
 @router.get("/organisations", response=Page[OrganisationOut], operation_id="network_list_organisations")
 def list_organisations(request, filters: Query[OrganisationFilters], paging: Query[PageParams]):
     """The directory of one territory's network, by name; `q` searches name, description and place."""
-    territory = _territory(filters.territory)
+    territory = territory_for_input(filters.territory)
     organisations = _public_organisations().in_territory(territory).directory(
         q=filters.q, kind=filters.kind or "", role=filters.role or "", municipio=filters.municipio
     )
@@ -146,7 +137,7 @@ class JoinRequestOut(Schema):
 )
 def submit_join_request(request, payload: JoinRequestIn):
     """Apply to join a territory's network; the coordinators review it. Same rules as the web form."""
-    territory = _territory(payload.territory)
+    territory = territory_for_input(payload.territory)
     municipio = None
     if payload.municipio is not None:
         municipio = Municipio.objects.filter(territory=territory, number=payload.municipio).first()
