@@ -40,7 +40,8 @@ GUNICORN_LOG = load.OUT_DIR / "gunicorn.log"
 WARMUP_S = 3
 # Other programs may take this share of the machine during a scenario before its figures are flagged.
 OTHER_CPU_MAX = 0.10
-# Measured on 2 cores (bench/RESULTS.md): 2×cores+1 sync workers, as docs/operations.md deploys.
+# As docs/operations.md deploys. On 2 cores, 2 to 5 sync workers measured the same within run-to-run
+# noise and 8 did clearly worse (bench/RESULTS.md): the app is CPU-bound against a local database.
 DEFAULT_WORKERS = 2 * machine.CORES + 1
 # wrk threads: one per core; more only adds context switches.
 WRK_THREADS = machine.CORES
