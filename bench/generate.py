@@ -329,10 +329,10 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            placeholders = ", ".join(["%s"] * len(columns))
+            value_markers = ", ".join(["%s"] * len(columns))
             for start in range(0, len(rows), BATCH):
                 cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows[start : start + BATCH]
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({value_markers})", rows[start : start + BATCH]
                 )
 
 
