@@ -18,11 +18,17 @@ class Perm(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_CONTENT = "manage_content"
     MANAGE_EVENTS = "manage_events"
+    MANAGE_NETWORK_WELFARE = "manage_network_welfare"
     # Event-level: the coordinators, and the staff of the organisations that organise the event.
     CHECK_IN_ATTENDEES = "check_in_attendees"
     # Organisation-level.
     VIEW_ORGANISATION_DASHBOARD = "view_organisation_dashboard"
     EDIT_ORGANISATION = "edit_organisation"
+    # Welfare: the firm's plans, workers, refunds and aggregate reports (never one worker's purchases).
+    MANAGE_WELFARE = "manage_welfare"
+    # A provider's catalogue, its orders and its settlement statements.
+    MANAGE_SERVICES = "manage_services"
+    REDEEM_VOUCHERS = "redeem_vouchers"
 
 
 TERRITORY_PERMS: dict[Perm, set[str]] = {
@@ -30,6 +36,7 @@ TERRITORY_PERMS: dict[Perm, set[str]] = {
     Perm.VIEW_AUDIT_LOG: {Role.Kind.COORDINATOR},
     Perm.MANAGE_CONTENT: {Role.Kind.COORDINATOR},
     Perm.MANAGE_EVENTS: {Role.Kind.COORDINATOR},
+    Perm.MANAGE_NETWORK_WELFARE: {Role.Kind.COORDINATOR},
 }
 
 EVENT_PERMS: dict[Perm, set[str]] = {
@@ -39,7 +46,15 @@ EVENT_PERMS: dict[Perm, set[str]] = {
 ORGANISATION_PERMS: dict[Perm, set[str]] = {
     Perm.VIEW_ORGANISATION_DASHBOARD: {Role.Kind.ORG_ADMIN, Role.Kind.ORG_STAFF, Role.Kind.PROVIDER_STAFF},
     Perm.EDIT_ORGANISATION: {Role.Kind.ORG_ADMIN},
+    Perm.MANAGE_WELFARE: {Role.Kind.ORG_ADMIN},
+    Perm.MANAGE_SERVICES: {Role.Kind.ORG_ADMIN, Role.Kind.PROVIDER_STAFF},
+    Perm.REDEEM_VOUCHERS: {Role.Kind.ORG_ADMIN, Role.Kind.ORG_STAFF, Role.Kind.PROVIDER_STAFF},
 }
+
+
+# Personal data of one organisation's people (workers' enrolment and refunds, a provider's orders with
+# buyers' names): only that organisation's own roles, not the coordinator's oversight.
+OWN_ORGANISATION_ONLY = {Perm.MANAGE_WELFARE, Perm.MANAGE_SERVICES, Perm.REDEEM_VOUCHERS}
 
 
 def roles_of(user) -> list[Role]:
@@ -82,9 +97,10 @@ def can(user, perm: Perm, *, territory=None, organisation=None, event=None) -> b
         if organisation is None:
             raise ValueError(f"{perm} is asked for one organisation.")
         allowed = ORGANISATION_PERMS[perm]
-        # The coordinator oversees every organisation of the network.
+        # The coordinator oversees every organisation of the network, but for OWN_ORGANISATION_ONLY.
+        oversees = perm not in OWN_ORGANISATION_ONLY
         return any(
-            r.kind == Role.Kind.COORDINATOR or (r.kind in allowed and r.organisation_id == organisation.pk)
+            (oversees and r.kind == Role.Kind.COORDINATOR) or (r.kind in allowed and r.organisation_id == organisation.pk)
             for r in roles
         )
     raise ValueError(f"Unknown permission {perm!r}")

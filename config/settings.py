@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "network",
     "events",
+    "welfare",
 ]
 
 MIDDLEWARE = [

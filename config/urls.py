@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("network.urls")),
     path("", include("events.urls")),
+    path("", include("welfare.urls")),
     # Last: its "<territory>/" catches any other first segment.
     path("", include("core.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

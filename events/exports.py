@@ -1,12 +1,13 @@
 """Registrations and attendance as CSV and XLSX, one row per person, one column per question."""
 
-import csv
 import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from core.spreadsheets import csv_bytes, safe_cell
 
 from .models import Event, Registration
 
@@ -37,19 +38,8 @@ def _rows(event: Event):
         ]
 
 
-def _safe(value):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def registrations_csv(event: Event) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")  # Italian spreadsheets expect semicolons
-    for row in _rows(event):
-        writer.writerow([_safe(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8
+    return csv_bytes(_rows(event))
 
 
 def registrations_xlsx(event: Event) -> bytes:
@@ -57,7 +47,7 @@ def registrations_xlsx(event: Event) -> bytes:
     sheet = workbook.active
     sheet.title = _("Iscrizioni")[:31]
     for index, row in enumerate(_rows(event)):
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
         if index == 0:
             for cell in sheet[1]:
                 cell.font = Font(bold=True)

@@ -1,8 +1,6 @@
-from decimal import Decimal
-
 from django import template
-from django.utils.formats import number_format
-from django.utils.translation import get_language
+
+from core.money import euros as format_euros
 
 register = template.Library()
 
@@ -10,7 +8,4 @@ register = template.Library()
 @register.filter
 def euros(cents: int | None) -> str:
     """Integer cents as money in the reader's language: 1.234,50 € in Italian, €1,234.50 in English."""
-    if cents is None:
-        return ""
-    amount = number_format(Decimal(cents) / 100, 2, use_l10n=True, force_grouping=True)
-    return f"€{amount}" if get_language() == "en" else f"{amount}\N{NO-BREAK SPACE}€"
+    return format_euros(cents)

@@ -1,0 +1,316 @@
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.fiscal import normalise_codice_fiscale
+from core.models import Municipio
+
+from .models import Category, Delivery, Plan, ProviderProposal, Service, Worker
+from .services import WorkerData
+
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+# What a receipt may be, told by its first bytes rather than by the name the browser sent.
+RECEIPT_SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def cents_from_euros(value: str) -> int:
+    """ "1.234,50", "1234.5" or "80" → cents; ValidationError for anything else (never a float)."""
+    text = str(value).strip().replace("€", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(_("Scrivi un importo in euro, per esempio 250 o 250,50."), code="invalid") from None
+    if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or amount > Decimal("1000000"):
+        raise ValidationError(_("Un importo positivo, al massimo con due decimali."), code="invalid")
+    return int(amount * 100)
+
+
+class EurosField(forms.CharField):
+    """An amount typed in euros, cleaned to integer cents."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return cents_from_euros(value) if value not in self.empty_values else None
+
+
+def personal_tax_code(value: str) -> str:
+    code = normalise_codice_fiscale(value)
+    if len(code) != 16:
+        raise ValidationError(_("Serve il codice fiscale della persona: 16 caratteri."), code="not_personal")
+    return code
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Cerca"), required=False, max_length=200)
+    categoria = forms.ChoiceField(label=_("Categoria"), required=False, choices=[("", _("Tutte le categorie")), *Category.choices])
+    modalita = forms.ChoiceField(label=_("Modalità"), required=False, choices=[("", _("Tutte le modalità")), *Delivery.choices])
+    municipio = forms.TypedChoiceField(label=_("Municipio servito"), required=False, coerce=int, empty_value=None)
+    lat = forms.DecimalField(label=_("Latitudine"), required=False, min_value=-90, max_value=90, decimal_places=6, max_digits=9)
+    lon = forms.DecimalField(label=_("Longitudine"), required=False, min_value=-180, max_value=180, decimal_places=6, max_digits=9)
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipio"].choices = [("", _("Tutti i Municipi"))] + [
+            (number, name) for number, name in Municipio.objects.filter(territory=territory).order_by("number").values_list("number", "name")
+        ]
+
+
+class ServiceForm(forms.ModelForm):
+    price = EurosField(label=_("Prezzo (euro)"))
+
+    class Meta:
+        model = Service
+        fields = ["title", "slug", "description", "category", "delivery", "municipi", "address", "latitude",
+                  "longitude", "minutes_saved", "is_published"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5}), "municipi": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipi"].queryset = Municipio.objects.filter(territory=territory).order_by("number")
+        if self.instance.pk:
+            self.fields["price"].initial = f"{self.instance.price_cents / 100:.2f}".replace(".", ",")
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError(_("Indica latitudine e longitudine insieme, o nessuna delle due."))
+        if data.get("delivery") != Delivery.ONLINE and not data.get("municipi") and not data.get("address"):
+            self.add_error("municipi", _("Indica almeno un Municipio servito o l'indirizzo del servizio."))
+        return data
+
+    def save(self, commit=True):
+        self.instance.price_cents = self.cleaned_data["price"]
+        return super().save(commit=commit)
+
+
+class PlanForm(forms.Form):
+    name = forms.CharField(label=_("Nome del piano"), max_length=200)
+    valid_from = forms.DateField(label=_("Valido dal"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valido fino al"), widget=forms.DateInput(attrs={"type": "date"}))
+    categories = forms.MultipleChoiceField(
+        label=_("Categorie di servizi ammesse"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
+    )
+    unused_credit = forms.ChoiceField(label=_("Credito non usato"), choices=Plan.UnusedCredit.choices)
+    tiers = forms.CharField(
+        label=_("Importo per lavoratore"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Un importo uguale per tutti (per esempio «500»), oppure una riga per categoria di lavoratori: "
+                    "«impiegati: 500». Mai un importo per una persona con nome: la legge esenta solo i piani "
+                    "per tutti o per categorie (art. 51 c. 2 TUIR)."),
+    )
+
+    def clean_tiers(self) -> dict[str, int]:
+        tiers: dict[str, int] = {}
+        lines = [line.strip() for line in self.cleaned_data["tiers"].splitlines() if line.strip()]
+        for line in lines:
+            category, sep, amount = line.rpartition(":")
+            category = category.strip() if sep else ""
+            if category.casefold() in {c.casefold() for c in tiers}:
+                raise ValidationError(_("La categoria «%(category)s» compare due volte.") % {"category": category or "—"})
+            if len(category) > 60:
+                raise ValidationError(_("Il nome di una categoria ha al massimo 60 caratteri."))
+            tiers[category] = cents_from_euros(amount)
+        if not tiers:
+            raise ValidationError(_("Indica almeno un importo."))
+        return tiers
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("La fine della validità viene dopo l'inizio."))
+        if start and end and (end - start).days > 366 * 2:
+            self.add_error("valid_until", _("Un piano vale al massimo due anni."))
+        return data
+
+
+class FundForm(forms.Form):
+    amount = EurosField(label=_("Importo da versare (euro)"))
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class WorkerForm(forms.Form):
+    first_name = forms.CharField(label=_("Nome"), max_length=100)
+    last_name = forms.CharField(label=_("Cognome"), max_length=100)
+    tax_code = forms.CharField(label=_("Codice fiscale"), max_length=20)
+    email = forms.EmailField(label=_("Email"))
+    category = forms.CharField(label=_("Categoria di lavoratori"), max_length=60, required=False,
+                               help_text=_("Come nelle quote del piano (per esempio «impiegati»); vuota per tutti."))
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def clean_tax_code(self) -> str:
+        code = personal_tax_code(self.cleaned_data["tax_code"])
+        if Worker.objects.filter(organisation=self.organisation, tax_code=code).exists():
+            raise ValidationError(_("Questa persona è già iscritta."))
+        return code
+
+    def worker_data(self) -> WorkerData:
+        return WorkerData(**{name: self.cleaned_data[name] for name in ("tax_code", "first_name", "last_name", "email", "category")})
+
+
+@dataclass
+class ImportRow:
+    line: int
+    data: WorkerData | None
+    errors: list[str]
+
+
+class WorkerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File CSV"),
+        help_text=_("Colonne: codice_fiscale, nome, cognome, email, categoria (facoltativa). "
+                    "Separatore virgola o punto e virgola, codifica UTF-8."),
+    )
+
+    HEADERS = {"codice_fiscale": "tax_code", "nome": "first_name", "cognome": "last_name", "email": "email",
+               "categoria": "category"}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(_("Il file supera i 2 MB."))
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(_("Il file non è in UTF-8: salvalo come «CSV UTF-8» e riprova.")) from None
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+        missing = {"codice_fiscale", "nome", "cognome", "email"} - headers
+        if missing:
+            raise ValidationError(_("Mancano le colonne: %(columns)s.") % {"columns": ", ".join(sorted(missing))})
+        rows = list(reader)
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise ValidationError(_("Al massimo %(limit)s righe per file.") % {"limit": MAX_IMPORT_ROWS})
+        if not rows:
+            raise ValidationError(_("Il file non contiene righe."))
+        return rows
+
+    def rows(self) -> list[ImportRow]:
+        """Each line checked on its own: the good ones can be imported, the bad ones are reported."""
+        enrolled = set(Worker.objects.filter(organisation=self.organisation).values_list("tax_code", flat=True))
+        seen: set[str] = set()
+        checked = []
+        for line, raw in enumerate(self.cleaned_data["file"], start=2):
+            values = {self.HEADERS.get((k or "").strip().lower()): (v or "").strip() for k, v in raw.items() if k}
+            errors = []
+            try:
+                code = personal_tax_code(values.get("tax_code", ""))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+                code = ""
+            if code and code in enrolled:
+                errors.append(str(_("già iscritto")))
+            if code and code in seen:
+                errors.append(str(_("codice fiscale ripetuto nel file")))
+            for field, label in (("first_name", _("nome")), ("last_name", _("cognome"))):
+                if not values.get(field) or len(values[field]) > 100:
+                    errors.append(str(_("%(field)s mancante o troppo lungo") % {"field": label}))
+            try:
+                validate_email(values.get("email", ""))
+            except ValidationError:
+                errors.append(str(_("email non valida")))
+            if len(values.get("category", "")) > 60:
+                errors.append(str(_("categoria troppo lunga")))
+            seen.add(code)
+            data = None if errors else WorkerData(
+                tax_code=code, first_name=values["first_name"], last_name=values["last_name"],
+                email=values["email"], category=values.get("category", ""),
+            )
+            checked.append(ImportRow(line=line, data=data, errors=errors))
+        return checked
+
+
+class OrderForm(forms.Form):
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    wallet = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ChildrenForm(forms.Form):
+    has_dependent_children = forms.BooleanField(
+        label=_("Ho figli fiscalmente a carico"), required=False,
+        help_text=_("Dichiarazione necessaria per la soglia più alta dei fringe benefit (art. 51 c. 3 TUIR)."),
+    )
+
+
+class RefundForm(forms.Form):
+    wallet = forms.TypedChoiceField(label=_("Piano"), coerce=int)
+    category = forms.ChoiceField(
+        label=_("Categoria della spesa"),
+        choices=[(c.value, c.label) for c in Category if c in Category.refundable()],
+    )
+    amount = EurosField(label=_("Importo (euro)"))
+    description = forms.CharField(label=_("Descrizione della spesa"), max_length=300)
+    expense_date = forms.DateField(label=_("Data della spesa"), widget=forms.DateInput(attrs={"type": "date"}))
+    receipt = forms.FileField(label=_("Ricevuta"), help_text=_("PDF, JPEG o PNG, al massimo 5 MB."))
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, wallets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["wallet"].choices = [(w.pk, w.plan.name) for w in wallets]
+
+    def clean_expense_date(self):
+        day = self.cleaned_data["expense_date"]
+        if day > timezone.localdate():
+            raise ValidationError(_("La data della spesa non può essere nel futuro."))
+        return day
+
+    def clean_receipt(self):
+        receipt = self.cleaned_data["receipt"]
+        if receipt.size > MAX_RECEIPT_BYTES:
+            raise ValidationError(_("La ricevuta supera i 5 MB."))
+        head = receipt.read(16)
+        receipt.seek(0)
+        kind = next((k for signature, k in RECEIPT_SIGNATURES.items() if head.startswith(signature)), None)
+        if kind is None:
+            raise ValidationError(_("La ricevuta deve essere un PDF, un JPEG o un PNG."))
+        receipt.name = f"ricevuta.{kind}"
+        return receipt
+
+
+class RefundDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approva")), ("reject", _("Respingi"))], widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Motivazione"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Spiega perché respingi la richiesta: il lavoratore la leggerà."))
+        return data
+
+
+class RedeemForm(forms.Form):
+    code = forms.CharField(label=_("Codice del voucher"), max_length=20)
+
+
+class ProviderProposalForm(forms.ModelForm):
+    class Meta:
+        model = ProviderProposal
+        fields = ["name", "email", "website", "city", "category", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}

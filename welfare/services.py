@@ -1,0 +1,522 @@
+"""Every change of welfare state: one function, one durable transaction, its audit row, mail on commit.
+
+Spending by one worker is serialised by locking the worker's row first (`_lock_worker`): the
+idempotency check, the fringe-benefit headroom and the wallet balance are then read by one request
+at a time, and the ledger's conditional UPDATE and CHECK constraint stand behind them.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from core import audit
+from core.fiscal import normalise_codice_fiscale
+from core.mail import send_templated_mail
+from core.money import euros
+from network.models import Organisation
+
+from . import ledger
+from .models import (
+    Account,
+    Category,
+    FringeThreshold,
+    Order,
+    Plan,
+    PlanParticipant,
+    PlanTier,
+    ProviderProposal,
+    RefundRequest,
+    Service,
+    Transfer,
+    Wallet,
+    Worker,
+)
+
+
+class WelfareError(Exception):
+    """A request the current state refuses; nothing was changed. `code` is the API's."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InsufficientCredit(WelfareError):
+    code = "insufficient_credit"
+
+
+class ThresholdExceeded(WelfareError):
+    code = "threshold_exceeded"
+
+
+class NotEligible(WelfareError):
+    code = "not_eligible"
+
+
+class AlreadyRedeemed(WelfareError):
+    code = "already_redeemed"
+
+
+class VoucherCancelled(WelfareError):
+    code = "cancelled"
+
+
+class AlreadyDecided(WelfareError):
+    code = "already_decided"
+
+
+class PoolTooSmall(WelfareError):
+    code = "insufficient_funds"
+
+
+class KeyReused(WelfareError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class VoucherNotFound(WelfareError):
+    status = 404
+    code = "not_found"
+
+
+# --- plans -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def create_plan(
+    *, territory, organisation: Organisation | None, name: str, year: int, valid_from: date, valid_until: date,
+    categories: list[str], unused_credit: str, tiers: dict[str, int], actor,
+) -> Plan:
+    """A plan with its tiers (worker category → cents; "" for every worker). Pooled when `organisation` is None."""
+    plan = Plan.objects.create(
+        territory=territory, organisation=organisation, name=name, year=year, valid_from=valid_from,
+        valid_until=valid_until, categories=sorted(set(categories)), unused_credit=unused_credit,
+    )
+    PlanTier.objects.bulk_create(
+        PlanTier(plan=plan, worker_category=category.strip(), amount_cents=amount) for category, amount in tiers.items()
+    )
+    if organisation is not None:
+        PlanParticipant.objects.create(plan=plan, organisation=organisation)
+    audit.record(actor=actor, action="welfare.plan.created", obj=plan, territory=territory,
+                 changes={"tiers": tiers, "categories": plan.categories, "pooled": plan.is_pooled})
+    return plan
+
+
+@transaction.atomic(durable=True)
+def join_pooled_plan(*, plan: Plan, organisation: Organisation, actor) -> PlanParticipant:
+    if not plan.is_pooled or organisation.territory_id != plan.territory_id:
+        raise NotEligible(_("Questo piano non è aperto alla tua organizzazione."))
+    participant, created = PlanParticipant.objects.get_or_create(plan=plan, organisation=organisation)
+    if created:
+        audit.record(actor=actor, action="welfare.plan.joined", obj=participant, territory=plan.territory)
+    return participant
+
+
+@transaction.atomic(durable=True)
+def fund_plan(*, plan: Plan, organisation: Organisation, amount_cents: int, key: str, actor) -> Transfer:
+    """The organisation pays `amount_cents` into its share of the plan's pool. A retried key moves nothing."""
+    if amount_cents <= 0:
+        raise ValueError("amount_cents must be positive")
+    if not plan.participants.filter(organisation=organisation).exists():
+        raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
+    transfer_key = f"funding:{plan.pk}:{organisation.pk}:{key}"
+    existing = Transfer.objects.filter(key=transfer_key).first()
+    if existing is not None:
+        return existing
+    pool = ledger.pool_account(plan, organisation)
+    transfer = ledger.post_transfer(
+        territory=plan.territory, kind=Transfer.Kind.FUNDING, key=transfer_key, actor=actor,
+        legs=[(ledger.funding_account(organisation), -amount_cents), (pool, amount_cents)], memo=str(plan),
+    )
+    audit.record(actor=actor, action="welfare.plan.funded", obj=plan, territory=plan.territory,
+                 changes={"organisation": organisation.pk, "amount_cents": amount_cents})
+    return transfer
+
+
+# --- workers and wallets -----------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerData:
+    tax_code: str
+    first_name: str
+    last_name: str
+    email: str
+    category: str = ""
+
+
+def _tier_for(plan: Plan, category: str) -> PlanTier | None:
+    tiers = {tier.worker_category.casefold(): tier for tier in plan.tiers.all()}
+    return tiers.get(category.strip().casefold()) or tiers.get("")
+
+
+def plans_open_to(organisation: Organisation, *, on: date | None = None):
+    """The active plans whose validity has not ended, in which the organisation takes part."""
+    on = on or timezone.localdate()
+    return Plan.objects.filter(
+        participants__organisation=organisation, status=Plan.Status.ACTIVE, valid_until__gte=on
+    ).prefetch_related("tiers")
+
+
+def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
+    """The worker's wallet in `plan`, credited with their tier's amount from the organisation's share."""
+    existing = Wallet.objects.filter(plan=plan, worker=worker).select_related("account").first()
+    if existing is not None:
+        return existing
+    tier = _tier_for(plan, worker.category)
+    if tier is None:
+        return None  # The plan is for other categories of workers.
+    account = Account.objects.create(territory=plan.territory, kind=Account.Kind.WALLET, plan=plan)
+    wallet = Wallet.objects.create(plan=plan, worker=worker, tier=tier, account=account)
+    pool = ledger.pool_account(plan, worker.organisation)
+    try:
+        ledger.post_transfer(
+            territory=plan.territory, kind=Transfer.Kind.ALLOCATION, key=f"allocation:{wallet.pk}", actor=actor,
+            legs=[(pool, -tier.amount_cents), (account, tier.amount_cents)], memo=str(worker),
+        )
+    except ledger.InsufficientFunds:
+        raise PoolTooSmall(
+            _("Il fondo del piano «%(plan)s» non basta: versa almeno %(amount)s prima di iscrivere altri lavoratori.")
+            % {"plan": plan.name, "amount": euros(tier.amount_cents - pool.balance_cents)},
+            plan=plan.pk,
+        ) from None
+    return wallet
+
+
+def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
+    tax_code = normalise_codice_fiscale(data.tax_code)
+    worker = Worker.objects.create(
+        organisation=organisation, tax_code=tax_code, first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(), email=data.email.strip().lower(), category=data.category.strip(),
+        invited_at=timezone.now(),
+    )
+    user = User.objects.filter(email__iexact=worker.email).first()
+    is_new_user = user is None
+    if is_new_user:
+        user = User.objects.create_user(email=worker.email, first_name=worker.first_name, last_name=worker.last_name)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    Role.objects.get_or_create(user=user, kind=Role.Kind.WORKER, territory=organisation.territory,
+                               organisation=organisation)
+    worker.user = user
+    worker.save(update_fields=["user"])
+    wallets = [w for plan in plans_open_to(organisation) if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
+    audit.record(actor=actor, action="welfare.worker.enrolled", obj=worker, territory=organisation.territory,
+                 changes={"category": worker.category, "wallets": [w.pk for w in wallets]})
+    set_password_url = ""
+    if is_new_user:
+        set_password_url = settings.SITE_URL + reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        )
+    send_templated_mail(
+        to=worker.email, template="welfare/email/invitation",
+        context={"worker": worker, "organisation": organisation, "wallets": wallets, "is_new_user": is_new_user,
+                 "set_password_url": set_password_url, "login_url": settings.SITE_URL + reverse("account_login"),
+                 "wallet_url": settings.SITE_URL + reverse("welfare:my_welfare")},
+    )
+    return worker
+
+
+@transaction.atomic(durable=True)
+def enrol_worker(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
+    """Enrol one worker: their account, their wallets in the organisation's open plans, an invitation."""
+    return _enrol(organisation=organisation, data=data, actor=actor)
+
+
+@transaction.atomic(durable=True)
+def enrol_workers(*, organisation: Organisation, rows: list[WorkerData], actor) -> list[Worker]:
+    """Enrol validated rows together: all of them, or (a plan's pool too small) none."""
+    return [_enrol(organisation=organisation, data=row, actor=actor) for row in rows]
+
+
+@transaction.atomic(durable=True)
+def declare_children(*, worker: Worker, has_dependent_children: bool, actor) -> Worker:
+    """The worker's own declaration (art. 51 c. 3: the higher threshold needs it), kept with its date."""
+    worker = _lock_worker(worker)
+    worker.has_dependent_children = has_dependent_children
+    worker.children_declared_at = timezone.now()
+    worker.save(update_fields=["has_dependent_children", "children_declared_at"])
+    audit.record(actor=actor, action="welfare.worker.children_declared", obj=worker,
+                 territory=worker.organisation.territory, changes={"has_dependent_children": has_dependent_children})
+    return worker
+
+
+# --- the tax guard -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FringeHeadroom:
+    year: int
+    threshold_cents: int
+    spent_cents: int
+
+    @property
+    def headroom_cents(self) -> int:
+        return max(0, self.threshold_cents - self.spent_cents)
+
+
+def fringe_headroom(worker: Worker, *, year: int) -> FringeHeadroom:
+    rule = FringeThreshold.for_year(year)
+    return FringeHeadroom(
+        year=year,
+        threshold_cents=rule.amount_for(has_dependent_children=worker.has_dependent_children),
+        spent_cents=Order.objects.fringe_spent_cents(worker=worker, tax_year=year),
+    )
+
+
+# --- spending ----------------------------------------------------------------------------------------
+
+
+def _lock_worker(worker: Worker) -> Worker:
+    return Worker.objects.select_for_update().select_related("organisation__territory").get(pk=worker.pk)
+
+
+def _usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
+    wallets = Wallet.objects.filter(worker=worker).select_related("plan", "account").order_by("plan__valid_until", "pk")
+    return [w for w in wallets if w.plan.is_valid_on(today) and w.plan.allows(category)]
+
+
+@transaction.atomic(durable=True)
+def place_order(*, worker: Worker, service: Service, key: str, actor, wallet: Wallet | None = None) -> Order:
+    """Buy `service` with the worker's credit; the answer carries the voucher. A retried key returns the first order."""
+    worker = _lock_worker(worker)
+    transfer_key = f"order:{worker.pk}:{key}"
+    existing = Order.objects.filter(transfer__key=transfer_key).first()
+    if existing is not None:
+        if existing.service_id != service.pk or (wallet is not None and existing.wallet_id != wallet.pk):
+            raise KeyReused(_("Questa chiave è già stata usata per un altro acquisto: usane una nuova."))
+        existing.is_replay = True
+        return existing
+    territory = worker.organisation.territory
+    service = Service.objects.select_related("provider").get(pk=service.pk)
+    if not (service.is_published and service.provider.is_active and service.territory_id == territory.pk):
+        raise NotEligible(_("Questo servizio non è disponibile."))
+    today = timezone.localdate()
+    candidates = _usable_wallets(worker, service.category, today)
+    if wallet is not None:
+        candidates = [w for w in candidates if w.pk == wallet.pk]
+    if not candidates:
+        raise NotEligible(
+            _("Nessun tuo piano welfare valido oggi copre la categoria «%(category)s».")
+            % {"category": service.get_category_display()}
+        )
+    price = service.price_cents
+    if service.category == Category.FRINGE:
+        room = fringe_headroom(worker, year=today.year)
+        if room.spent_cents + price > room.threshold_cents:
+            # Art. 51 c. 3: past the threshold the whole year's fringe benefits become taxable.
+            raise ThresholdExceeded(
+                _("Questo acquisto supererebbe la soglia esente dei fringe benefit (%(threshold)s nel %(year)s): "
+                  "ti restano %(headroom)s.")
+                % {"threshold": euros(room.threshold_cents), "year": room.year, "headroom": euros(room.headroom_cents)},
+                headroom_cents=room.headroom_cents, threshold_cents=room.threshold_cents,
+            )
+    chosen = next((w for w in candidates if w.account.balance_cents >= price), None)
+    if chosen is None:
+        available = max(w.account.balance_cents for w in candidates)
+        raise InsufficientCredit(
+            _("Credito insufficiente: il servizio costa %(price)s, hai %(available)s.")
+            % {"price": euros(price), "available": euros(available)},
+            available_cents=available,
+        )
+    try:
+        transfer = ledger.post_transfer(
+            territory=territory, kind=Transfer.Kind.ORDER, key=transfer_key, actor=actor,
+            legs=[(chosen.account, -price), (ledger.payable_account(service.provider), price)], memo=service.title,
+        )
+    except ledger.InsufficientFunds:  # Not reachable while the worker lock holds; the ledger checks again.
+        raise InsufficientCredit(_("Credito insufficiente."), available_cents=0) from None
+    order = Order.objects.create(
+        territory=territory, wallet=chosen, worker=worker, service=service, provider=service.provider,
+        title=service.title, category=service.category, amount_cents=price, tax_year=today.year, transfer=transfer,
+    )
+    audit.record(actor=actor, action="welfare.order.placed", obj=order, territory=territory,
+                 changes={"amount_cents": price, "service": service.pk, "wallet": chosen.pk})
+    return order
+
+
+@transaction.atomic(durable=True)
+def cancel_order(*, order: Order, actor) -> Order:
+    """Cancel an unused voucher; the credit goes back to the wallet it came from."""
+    _lock_worker(order.worker)
+    order = Order.objects.select_related("wallet__account", "provider", "territory").get(pk=order.pk)
+    if order.status == Order.Status.REDEEMED:
+        raise AlreadyRedeemed(_("Il voucher è già stato utilizzato: non si può annullare."))
+    if order.status == Order.Status.CANCELLED:
+        return order
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=timezone.now())
+    ledger.post_transfer(
+        territory=order.territory, kind=Transfer.Kind.ORDER_CANCELLED, key=f"order-cancelled:{order.pk}", actor=actor,
+        legs=[(ledger.payable_account(order.provider), -order.amount_cents), (order.wallet.account, order.amount_cents)],
+        memo=order.title,
+    )
+    audit.record(actor=actor, action="welfare.order.cancelled", obj=order, territory=order.territory,
+                 changes={"amount_cents": order.amount_cents})
+    order.refresh_from_db()
+    return order
+
+
+def normalise_voucher_code(code: str) -> str:
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+@transaction.atomic(durable=True)
+def redeem_voucher(*, code: str, provider: Organisation, actor) -> Order:
+    """Mark a voucher used, once: two staff scanning it at once get one success and one 'already used'."""
+    order = Order.objects.filter(code=normalise_voucher_code(code), provider=provider).first()
+    if order is None:  # Also another provider's voucher: never say it exists.
+        raise VoucherNotFound(_("Nessun voucher con questo codice per la tua organizzazione."))
+    now = timezone.now()
+    changed = Order.objects.filter(pk=order.pk, status=Order.Status.ISSUED).update(
+        status=Order.Status.REDEEMED, redeemed_at=now, redeemed_by=actor
+    )
+    order.refresh_from_db()
+    if not changed:
+        if order.status == Order.Status.CANCELLED:
+            raise VoucherCancelled(_("Questo voucher è stato annullato e il credito restituito."))
+        raise AlreadyRedeemed(
+            _("Voucher già utilizzato il %(when)s.")
+            % {"when": timezone.localtime(order.redeemed_at).strftime("%d/%m/%Y %H:%M")},
+            redeemed_at=order.redeemed_at.isoformat(),
+        )
+    audit.record(actor=actor, action="welfare.voucher.redeemed", obj=order, territory=order.territory)
+    return order
+
+
+# --- refunds -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def request_refund(
+    *, worker: Worker, wallet: Wallet, category: str, amount_cents: int, description: str, expense_date: date,
+    receipt, key: str, actor,
+) -> RefundRequest:
+    """Hold the amount from the wallet while the organisation checks the receipt."""
+    worker = _lock_worker(worker)
+    transfer_key = f"refund:{worker.pk}:{key}"
+    existing = RefundRequest.objects.filter(hold__key=transfer_key).first()
+    if existing is not None:
+        existing.is_replay = True
+        return existing
+    if category not in Category.refundable():
+        raise NotEligible(_("Questa categoria si usa solo acquistando servizi, non si rimborsa in denaro."))
+    wallet = Wallet.objects.select_related("plan", "account").get(pk=wallet.pk, worker=worker)
+    if not (wallet.plan.is_valid_on(timezone.localdate()) and wallet.plan.allows(category)):
+        raise NotEligible(_("Il piano di questo borsellino non copre questa categoria oggi."))
+    territory = worker.organisation.territory
+    try:
+        hold = ledger.post_transfer(
+            territory=territory, kind=Transfer.Kind.REFUND_REQUESTED, key=transfer_key, actor=actor,
+            legs=[(wallet.account, -amount_cents),
+                  (ledger.network_account(territory, Account.Kind.REFUND_HOLD), amount_cents)],
+            memo=description,
+        )
+    except ledger.InsufficientFunds:
+        raise InsufficientCredit(
+            _("Credito insufficiente: chiedi %(amount)s, hai %(available)s.")
+            % {"amount": euros(amount_cents), "available": euros(wallet.account.balance_cents)},
+            available_cents=wallet.account.balance_cents,
+        ) from None
+    refund = RefundRequest.objects.create(
+        territory=territory, wallet=wallet, worker=worker, category=category, amount_cents=amount_cents,
+        description=description, expense_date=expense_date, receipt=receipt, hold=hold,
+    )
+    audit.record(actor=actor, action="welfare.refund.requested", obj=refund, territory=territory,
+                 changes={"amount_cents": amount_cents, "category": category})
+    return refund
+
+
+@transaction.atomic(durable=True)
+def decide_refund(*, refund: RefundRequest, approve: bool, reason: str, actor) -> RefundRequest:
+    """Approve (paid with the payroll) or reject with a reason (the credit returns to the wallet)."""
+    refund = RefundRequest.objects.select_for_update().get(pk=refund.pk)
+    if refund.status != RefundRequest.Status.PENDING:
+        raise AlreadyDecided(_("Questa richiesta è già stata decisa."))
+    if not approve and not reason.strip():
+        raise ValueError("A rejection needs a reason.")
+    territory = refund.territory
+    hold = ledger.network_account(territory, Account.Kind.REFUND_HOLD)
+    wallet_account = Account.objects.get(wallet__pk=refund.wallet_id)
+    if approve:
+        kind, to = Transfer.Kind.REFUND_APPROVED, ledger.network_account(territory, Account.Kind.SETTLEMENT)
+    else:
+        kind, to = Transfer.Kind.REFUND_REJECTED, wallet_account
+    ledger.post_transfer(territory=territory, kind=kind, key=f"refund-decided:{refund.pk}", actor=actor,
+                         legs=[(hold, -refund.amount_cents), (to, refund.amount_cents)], memo=refund.description)
+    refund.status = RefundRequest.Status.APPROVED if approve else RefundRequest.Status.REJECTED
+    refund.reason = reason.strip()
+    refund.decided_by = actor
+    refund.decided_at = timezone.now()
+    refund.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    audit.record(actor=actor, action=f"welfare.refund.{refund.status}", obj=refund, territory=territory,
+                 changes={"reason": refund.reason})
+    send_templated_mail(
+        to=refund.worker.email, template="welfare/email/refund_decided",
+        context={"refund": refund, "url": settings.SITE_URL + reverse("welfare:my_welfare")},
+    )
+    return refund
+
+
+# --- providers ---------------------------------------------------------------------------------------
+
+
+def is_provider(organisation: Organisation) -> bool:
+    """Organisations that may list services: providers and the cooperatives of the welfare ATI."""
+    return organisation.network_role in {"provider", "ati_member"} and organisation.is_active
+
+
+@transaction.atomic(durable=True)
+def save_service(*, service: Service, municipi=None, actor) -> Service:
+    is_new = service.pk is None
+    try:
+        with transaction.atomic():
+            service.save()
+    except IntegrityError:
+        raise NotEligible(_("Esiste già un servizio con questo identificativo.")) from None
+    if municipi is not None:
+        service.municipi.set(municipi)
+    audit.record(actor=actor, action="welfare.service.created" if is_new else "welfare.service.changed",
+                 obj=service, territory=service.territory)
+    return service
+
+
+@transaction.atomic(durable=True)
+def propose_provider(*, territory, data: dict, actor) -> ProviderProposal:
+    proposal = ProviderProposal.objects.create(territory=territory, proposed_by=actor, **data)
+    audit.record(actor=actor, action="welfare.provider.proposed", obj=proposal, territory=territory)
+    return proposal
+
+
+@transaction.atomic(durable=True)
+def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor) -> ProviderProposal:
+    """Invite the proposed provider to apply (the usual join request, role "provider"), or archive it."""
+    proposal = ProviderProposal.objects.select_for_update().select_related("territory").get(pk=proposal.pk)
+    if proposal.status != ProviderProposal.Status.NEW:
+        raise AlreadyDecided(_("Questa proposta è già stata valutata."))
+    proposal.status = ProviderProposal.Status.INVITED if invite else ProviderProposal.Status.DECLINED
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(actor=actor, action=f"welfare.provider.{proposal.status}", obj=proposal, territory=proposal.territory)
+    if invite:
+        send_templated_mail(
+            to=proposal.email, template="welfare/email/provider_invitation",
+            context={"proposal": proposal, "territory": proposal.territory,
+                     "join_url": settings.SITE_URL + reverse("network:join", kwargs={"territory": proposal.territory.slug})},
+        )
+    return proposal

@@ -1,0 +1,105 @@
+"""The ledger under real concurrency, on SQLite and PostgreSQL: no overdraft, no double redemption."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from welfare import ledger, services
+from welfare.models import Order
+
+from .factories import enrol, ensure_thresholds, make_plan, make_provider, make_service
+
+concurrent = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _at_once(work, items, workers=20):
+    barrier = threading.Barrier(min(workers, len(items)))
+    errors = []
+
+    def run(item):
+        try:
+            barrier.wait(timeout=30)
+        except threading.BrokenBarrierError:
+            pass
+        try:
+            return work(item)
+        except Exception as exc:  # collected, asserted on by the test
+            errors.append(exc)
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, items)), errors
+
+
+@concurrent
+def test_100_concurrent_purchases_on_a_wallet_that_affords_10(territory, firm):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=10 * 2500)
+    worker = enrol(firm, 1)
+    service = make_service(provider, price_cents=2500)
+
+    def buy(n):
+        return services.place_order(worker=worker, service=service, key=f"key-{n}", actor=None)
+
+    results, errors = _at_once(buy, range(100))
+
+    placed = [r for r in results if isinstance(r, Order)]
+    refused = [e for e in errors if isinstance(e, services.InsufficientCredit)]
+    assert len(placed) == 10 and len(refused) == 90, errors[:3]
+    assert Order.objects.count() == 10
+    assert worker.wallets.get().account.balance_cents == 0
+    assert ledger.verify() == []
+
+
+@concurrent
+def test_the_same_key_sent_many_times_at_once_buys_once(territory, firm):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=100000)
+    worker = enrol(firm, 1)
+    service = make_service(provider, price_cents=2500)
+
+    results, errors = _at_once(lambda _n: services.place_order(worker=worker, service=service, key="retry", actor=None),
+                               range(12))
+
+    assert errors == []
+    assert {r.pk for r in results} == {Order.objects.get().pk}
+    assert worker.wallets.get().account.balance_cents == 100000 - 2500
+    assert ledger.verify() == []
+
+
+@concurrent
+def test_two_staff_scanning_one_voucher_at_once_redeem_it_once(territory, firm):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=100000)
+    worker = enrol(firm, 1)
+    order = services.place_order(worker=worker, service=make_service(provider), key="k", actor=None)
+
+    results, errors = _at_once(lambda _n: services.redeem_voucher(code=order.code, provider=provider, actor=None), range(8))
+
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert len(errors) == 7 and all(isinstance(e, services.AlreadyRedeemed) for e in errors)
+
+
+@concurrent
+def test_fringe_purchases_from_two_plans_at_once_never_cross_the_threshold(territory, firm):
+    # Two wallets, so the wallet balance alone would not stop the second purchase: the worker lock does.
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=80000, name="Piano A", categories=["fringe"])
+    make_plan(firm, amount_cents=80000, name="Piano B", categories=["fringe"])
+    worker = enrol(firm, 1)
+    service = make_service(provider, category="fringe", price_cents=60000)
+
+    results, errors = _at_once(lambda n: services.place_order(worker=worker, service=service, key=f"k{n}", actor=None),
+                               range(10))
+
+    assert sum(isinstance(r, Order) for r in results) == 1  # 2 × €600 would cross the €1,000 threshold
+    assert all(isinstance(e, services.ThresholdExceeded) for e in errors)
+    assert ledger.verify() == []

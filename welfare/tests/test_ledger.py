@@ -1,0 +1,210 @@
+"""The money: balanced transfers, no overdraft, idempotent retries, the tax cliff, verify_ledger."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, IntegrityError, transaction
+
+from core.models import AuditLog
+from welfare import ledger, services
+from welfare.models import Account, Category, Entry, Order, Transfer
+
+from .factories import enrol, ensure_thresholds, make_plan, make_provider, make_service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(territory, firm, personas):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    plan = make_plan(firm, amount_cents=50000, actor=personas["org_admin"])
+    worker = enrol(firm, 1, user=personas["worker"], actor=personas["org_admin"])
+    return {"provider": provider, "plan": plan, "worker": worker, "admin": personas["org_admin"]}
+
+
+def balance(worker) -> int:
+    return worker.wallets.get().account.balance_cents
+
+
+def assert_books_right():
+    assert ledger.verify() == []
+
+
+def test_enrolment_credits_the_tier_amount_from_the_pool(world, firm):
+    assert balance(world["worker"]) == 50000
+    pool = ledger.pool_account(world["plan"], firm)
+    assert pool.balance_cents == 500000 - 50000
+    assert_books_right()
+
+
+def test_an_order_moves_the_price_from_the_wallet_to_the_provider(world):
+    service = make_service(world["provider"], price_cents=12000)
+    order = services.place_order(worker=world["worker"], service=service, key="k1", actor=world["worker"].user)
+    assert order.status == Order.Status.ISSUED and len(order.code) == 10
+    assert balance(world["worker"]) == 38000
+    assert ledger.payable_account(world["provider"]).balance_cents == 12000
+    assert sum(order.transfer.entries.values_list("amount_cents", flat=True)) == 0
+    assert AuditLog.objects.filter(action="welfare.order.placed", object_id=str(order.pk)).exists()
+    assert_books_right()
+
+
+def test_the_same_key_never_moves_money_twice(world):
+    service = make_service(world["provider"], price_cents=12000)
+    first = services.place_order(worker=world["worker"], service=service, key="same", actor=None)
+    again = services.place_order(worker=world["worker"], service=service, key="same", actor=None)
+    assert again.pk == first.pk and again.is_replay
+    assert balance(world["worker"]) == 38000
+    assert Order.objects.count() == 1
+    other = make_service(world["provider"], price_cents=1000)
+    with pytest.raises(services.KeyReused):
+        services.place_order(worker=world["worker"], service=other, key="same", actor=None)
+    assert balance(world["worker"]) == 38000
+
+
+def test_insufficient_credit_changes_nothing(world):
+    service = make_service(world["provider"], price_cents=50001)
+    transfers = Transfer.objects.count()
+    with pytest.raises(services.InsufficientCredit) as refused:
+        services.place_order(worker=world["worker"], service=service, key="k", actor=None)
+    assert refused.value.details["available_cents"] == 50000
+    assert "500,00" in refused.value.message
+    assert balance(world["worker"]) == 50000
+    assert Transfer.objects.count() == transfers and not Order.objects.exists()
+
+
+def test_a_category_outside_the_plan_is_refused(territory, firm, personas):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, categories=[Category.EDUCATION])
+    worker = enrol(firm, 2)
+    with pytest.raises(services.NotEligible):
+        services.place_order(worker=worker, service=make_service(provider, category=Category.WELLBEING), key="k", actor=None)
+
+
+def test_the_fringe_threshold_cliff_is_refused_with_the_headroom(world):
+    # 2025-2027: €1,000 (€2,000 with dependent children); the plan gives €500, so fund a second one.
+    worker = world["worker"]
+    make_plan(worker.organisation, amount_cents=100000, name="Piano fringe", categories=[Category.FRINGE])
+    worker = enrol(worker.organisation, 3)  # enrolled after both plans exist: €500 + €1,000
+    fringe = make_service(world["provider"], category=Category.FRINGE, price_cents=60000)
+    services.place_order(worker=worker, service=fringe, key="a", actor=None)
+    bigger = make_service(world["provider"], category=Category.FRINGE, price_cents=40001)
+    with pytest.raises(services.ThresholdExceeded) as refused:
+        services.place_order(worker=worker, service=bigger, key="b", actor=None)
+    assert refused.value.details["headroom_cents"] == 40000
+    assert "400,00" in refused.value.message
+    exactly = make_service(world["provider"], category=Category.FRINGE, price_cents=40000)
+    services.place_order(worker=worker, service=exactly, key="c", actor=None)  # reaching it is allowed
+    assert services.fringe_headroom(worker, year=Order.objects.first().tax_year).headroom_cents == 0
+
+
+def test_dependent_children_raise_the_threshold(world):
+    worker = world["worker"]
+    make_plan(worker.organisation, amount_cents=150000, name="Piano fringe", categories=[Category.FRINGE])
+    worker = enrol(worker.organisation, 4)
+    services.declare_children(worker=worker, has_dependent_children=True, actor=None)
+    worker.refresh_from_db()
+    services.place_order(worker=worker, service=make_service(world["provider"], category=Category.FRINGE,
+                                                             price_cents=150000), key="k", actor=None)
+    assert services.fringe_headroom(worker, year=Order.objects.get().tax_year).headroom_cents == 50000
+
+
+def test_cancelling_returns_the_credit_and_a_redeemed_voucher_cannot_be_cancelled(world):
+    service = make_service(world["provider"], price_cents=10000)
+    order = services.place_order(worker=world["worker"], service=service, key="k", actor=None)
+    services.cancel_order(order=order, actor=None)
+    assert balance(world["worker"]) == 50000
+    assert Order.objects.get().status == Order.Status.CANCELLED
+    second = services.place_order(worker=world["worker"], service=service, key="k2", actor=None)
+    services.redeem_voucher(code=second.code, provider=world["provider"], actor=None)
+    with pytest.raises(services.AlreadyRedeemed):
+        services.cancel_order(order=second, actor=None)
+    assert balance(world["worker"]) == 40000
+    assert_books_right()
+
+
+def test_a_voucher_is_redeemed_once_and_only_by_its_provider(world, territory):
+    service = make_service(world["provider"], price_cents=10000)
+    order = services.place_order(worker=world["worker"], service=service, key="k", actor=None)
+    other = make_provider(territory, name="Altro Fornitore")
+    with pytest.raises(services.VoucherNotFound):
+        services.redeem_voucher(code=order.code, provider=other, actor=None)
+    # Typed with spaces and in lower case at the till.
+    typed = " ".join([order.code[:5].lower(), order.code[5:]])
+    assert services.redeem_voucher(code=typed, provider=world["provider"], actor=None).status == Order.Status.REDEEMED
+    with pytest.raises(services.AlreadyRedeemed):
+        services.redeem_voucher(code=order.code, provider=world["provider"], actor=None)
+
+
+def test_refund_hold_then_rejection_returns_the_credit_and_approval_pays(world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    worker = world["worker"]
+    wallet = worker.wallets.get()
+
+    def ask(key, amount):
+        return services.request_refund(
+            worker=worker, wallet=wallet, category=Category.EDUCATION, amount_cents=amount, description="Nido",
+            expense_date=wallet.plan.valid_from, receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 x"), key=key, actor=None,
+        )
+
+    first = ask("r1", 20000)
+    assert balance(worker) == 30000
+    assert ask("r1", 20000).pk == first.pk and balance(worker) == 30000  # a retry holds once
+    services.decide_refund(refund=first, approve=False, reason="Ricevuta illeggibile", actor=world["admin"])
+    assert balance(worker) == 50000
+    second = ask("r2", 20000)
+    services.decide_refund(refund=second, approve=True, reason="", actor=world["admin"])
+    assert balance(worker) == 30000
+    with pytest.raises(services.AlreadyDecided):
+        services.decide_refund(refund=second, approve=False, reason="no", actor=world["admin"])
+    with pytest.raises(services.NotEligible):
+        services.request_refund(
+            worker=worker, wallet=wallet, category=Category.WELLBEING, amount_cents=100, description="Palestra",
+            expense_date=wallet.plan.valid_from, receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 x"), key="r3", actor=None,
+        )
+    assert_books_right()
+
+
+def test_the_pool_must_cover_a_new_wallet(territory, firm):
+    ensure_thresholds()
+    make_plan(firm, amount_cents=50000, fund_cents=60000)
+    enrol(firm, 5)
+    with pytest.raises(services.PoolTooSmall) as refused:
+        enrol(firm, 6)
+    assert "400,00" in refused.value.message
+    assert firm.welfare_workers.count() == 1  # the refused enrolment left nothing behind
+
+
+def test_ledger_rows_are_append_only(world):
+    entry = Entry.objects.first()
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).update(amount_cents=1)
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        Transfer.objects.filter(pk=entry.transfer_id).update(memo="changed")
+
+
+def test_a_wallet_cannot_go_negative_even_bypassing_the_services(world):
+    account = world["worker"].wallets.get().account
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(balance_cents=-1)
+
+
+def test_verify_ledger_passes_then_fails_on_a_tampered_balance(world):
+    out = io.StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "OK" in out.getvalue()
+    account = world["worker"].wallets.get().account
+    Account.objects.filter(pk=account.pk).update(balance_cents=account.balance_cents + 1)
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify_ledger", stdout=io.StringIO(), stderr=io.StringIO())
+    assert exited.value.code == 1
+
+
+def test_post_transfer_refuses_an_unbalanced_transfer(world, territory, firm):
+    pool = ledger.pool_account(world["plan"], firm)
+    with pytest.raises(ValueError), transaction.atomic():
+        ledger.post_transfer(territory=territory, kind="funding", key="x", legs=[(pool, 10), (pool, -5)])

@@ -1,0 +1,549 @@
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.permissions import Perm, can, require
+from core.cache import public_page
+from core.pdf import render_pdf
+from core.territories import territory_view
+from network.models import Organisation
+
+from . import reports, services
+from .forms import (
+    CatalogueFilterForm,
+    ChildrenForm,
+    FundForm,
+    OrderForm,
+    PlanForm,
+    ProviderProposalForm,
+    RedeemForm,
+    RefundDecisionForm,
+    RefundForm,
+    ServiceForm,
+    WorkerForm,
+    WorkerImportForm,
+)
+from .managers import distance_km
+from .models import Category, Order, Plan, ProviderProposal, RefundRequest, Service, Wallet, Worker
+
+PAGE_SIZE = 20
+MAP_POINTS_MAX = 2000
+
+
+def _new_key() -> str:
+    # Rendered into each money form: submitting it twice (a double click, a reload) moves money once.
+    return secrets.token_urlsafe(16)
+
+
+# --- the public catalogue ----------------------------------------------------------------------------
+
+
+def _filtered_catalogue(request: HttpRequest):
+    form = CatalogueFilterForm(request.GET or None, territory=request.territory)
+    form.is_valid()
+    valid = getattr(form, "cleaned_data", {})
+    found = Service.objects.filter(territory=request.territory).published().catalogue(
+        q=valid.get("q") or "", category=valid.get("categoria") or "", municipio=valid.get("municipio"),
+        delivery=valid.get("modalita") or "",
+    )
+    point = (valid["lat"], valid["lon"]) if valid.get("lat") is not None and valid.get("lon") is not None else None
+    return form, found, point
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@public_page
+@territory_view
+def catalogue(request: HttpRequest) -> HttpResponse:
+    form, found, point = _filtered_catalogue(request)
+    found = found.select_related("provider")
+    found = found.nearest_to(float(point[0]), float(point[1])) if point else found.order_by("title", "pk")
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    if point:
+        for service in page.object_list:
+            service.distance = distance_km(float(point[0]), float(point[1]), service.latitude, service.longitude)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "point": point}
+    if request.htmx:
+        return render(request, "welfare/catalogue.html#results", context)
+    return render(request, "welfare/catalogue.html", context)
+
+
+@require_safe
+@public_page
+@territory_view
+def catalogue_map(request: HttpRequest) -> JsonResponse:
+    _form, found, _point = _filtered_catalogue(request)
+    located = found.filter(latitude__isnull=False, longitude__isnull=False).order_by("title", "pk")
+    prefix = reverse("welfare:service", kwargs={"territory": request.territory.slug, "slug": "-"})[:-2]
+    points = [
+        {"name": title, "lat": float(lat), "lon": float(lon), "url": f"{prefix}{slug}/"}
+        for title, slug, lat, lon in located.values_list("title", "slug", "latitude", "longitude")[:MAP_POINTS_MAX]
+    ]
+    response = JsonResponse({"points": points, "truncated": len(points) == MAP_POINTS_MAX})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _worker_records(user) -> list[Worker]:
+    if not user.is_authenticated:
+        return []
+    return list(Worker.objects.filter(user=user).select_related("organisation__territory"))
+
+
+@require_safe
+@public_page
+@territory_view
+def service(request: HttpRequest, slug: str) -> HttpResponse:
+    item = get_object_or_404(
+        Service.objects.filter(territory=request.territory).published().select_related("provider"), slug=slug
+    )
+    workers = [w for w in _worker_records(request.user) if w.organisation.territory_id == request.territory.pk]
+    today = timezone.localdate()
+    wallets = [
+        wallet for worker in workers for wallet in services._usable_wallets(worker, item.category, today)
+    ]
+    return render(request, "welfare/service.html", {
+        "service": item, "wallets": wallets, "is_worker": bool(workers), "order_form": OrderForm(initial={"key": _new_key()}),
+        "municipi": item.municipi.order_by("number"),
+    })
+
+
+# --- workers -----------------------------------------------------------------------------------------
+
+
+def _own_worker(request: HttpRequest, territory) -> Worker:
+    worker = next((w for w in _worker_records(request.user) if w.organisation.territory_id == territory.pk), None)
+    if worker is None:
+        raise PermissionDenied
+    return worker
+
+
+@require_POST
+@login_required
+@territory_view
+def order(request: HttpRequest, slug: str) -> HttpResponse:
+    item = get_object_or_404(Service.objects.filter(territory=request.territory).published(), slug=slug)
+    worker = _own_worker(request, request.territory)
+    form = OrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("La richiesta non è valida: riprova dalla pagina del servizio."))
+        return redirect(item)
+    wallet = None
+    if form.cleaned_data.get("wallet"):
+        wallet = Wallet.objects.filter(pk=form.cleaned_data["wallet"], worker=worker).first()
+        if wallet is None:
+            raise Http404
+    try:
+        placed = services.place_order(worker=worker, service=item, key=form.cleaned_data["key"], actor=request.user,
+                                      wallet=wallet)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
+        return redirect(item)
+    messages.success(request, _("Acquisto fatto: ecco il tuo voucher."))
+    return redirect(placed)
+
+
+@require_safe
+@login_required
+def my_welfare(request: HttpRequest) -> HttpResponse:
+    workers = _worker_records(request.user)
+    year = timezone.localdate().year
+    records = []
+    for worker in workers:
+        wallets = list(worker.wallets.select_related("plan", "account", "tier"))
+        records.append({
+            "worker": worker,
+            "wallets": wallets,
+            "headroom": services.fringe_headroom(worker, year=year),
+            "orders": worker.orders.select_related("service")[:50],
+            "refunds": worker.refund_requests.all()[:50],
+            "children_form": ChildrenForm(initial={"has_dependent_children": worker.has_dependent_children},
+                                          prefix=f"w{worker.pk}"),
+        })
+    return render(request, "welfare/my_welfare.html", {"records": records, "categories": Category})
+
+
+@require_POST
+@login_required
+def declare_children(request: HttpRequest, worker_id: int) -> HttpResponse:
+    worker = get_object_or_404(Worker, pk=worker_id, user=request.user)
+    form = ChildrenForm(request.POST, prefix=f"w{worker.pk}")
+    if form.is_valid():
+        services.declare_children(worker=worker, has_dependent_children=form.cleaned_data["has_dependent_children"],
+                                  actor=request.user)
+        messages.success(request, _("Dichiarazione registrata."))
+    return redirect("welfare:my_welfare")
+
+
+def _voucher_for(request: HttpRequest, code: str) -> Order:
+    """A voucher its buyer, or the staff of its provider, may see; a 404 for anyone else."""
+    found = Order.objects.select_related("service", "provider__territory", "worker", "wallet__plan").filter(code=code).first()
+    if found is None:
+        raise Http404
+    is_buyer = found.worker.user_id == request.user.pk
+    if not (is_buyer or can(request.user, Perm.REDEEM_VOUCHERS, organisation=found.provider)):
+        raise Http404
+    found.is_buyer = is_buyer
+    return found
+
+
+@require_safe
+@login_required
+def voucher(request: HttpRequest, code: str) -> HttpResponse:
+    found = _voucher_for(request, code)
+    return render(request, "welfare/voucher.html", {"order": found, "qr": reports.voucher_qr_svg(found)})
+
+
+@require_safe
+@login_required
+def voucher_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    found = _voucher_for(request, code)
+    return render_pdf(request, "welfare/voucher_pdf.html", {"order": found, "qr": reports.voucher_qr_svg(found)},
+                      filename=f"voucher-{found.code}")
+
+
+@require_POST
+@login_required
+def cancel_order(request: HttpRequest, code: str) -> HttpResponse:
+    found = _voucher_for(request, code)
+    try:
+        services.cancel_order(order=found, actor=request.user)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Acquisto annullato: il credito è tornato nel borsellino."))
+    return redirect(found)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def refund_new(request: HttpRequest) -> HttpResponse:
+    workers = _worker_records(request.user)
+    today = timezone.localdate()
+    wallets = [w for worker in workers for w in worker.wallets.select_related("plan", "account")
+               if w.plan.is_valid_on(today) and set(w.plan.categories) & Category.refundable()]
+    if not wallets:
+        return render(request, "welfare/refund_new.html", {"form": None})
+    form = RefundForm(request.POST or None, request.FILES or None, wallets=wallets,
+                      initial={"key": _new_key(), "expense_date": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        wallet = next(w for w in wallets if w.pk == data["wallet"])
+        try:
+            services.request_refund(
+                worker=wallet.worker, wallet=wallet, category=data["category"], amount_cents=data["amount"],
+                description=data["description"], expense_date=data["expense_date"], receipt=data["receipt"],
+                key=data["key"], actor=request.user,
+            )
+        except services.WelfareError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Richiesta inviata: l'importo è riservato finché l'azienda decide."))
+            return redirect("welfare:my_welfare")
+    return render(request, "welfare/refund_new.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@require_safe
+@login_required
+def refund_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    refund = get_object_or_404(RefundRequest.objects.select_related("worker__organisation"), pk=pk)
+    if refund.worker.user_id != request.user.pk and not can(
+        request.user, Perm.MANAGE_WELFARE, organisation=refund.worker.organisation
+    ):
+        raise Http404
+    content_types = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
+    extension = refund.receipt.name.rsplit(".", 1)[-1]
+    response = HttpResponse(refund.receipt.open("rb").read(), content_type=content_types.get(extension, "application/octet-stream"))
+    response["Content-Disposition"] = f'inline; filename="ricevuta-{refund.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def propose_provider(request: HttpRequest) -> HttpResponse:
+    _own_worker(request, request.territory)
+    form = ProviderProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.propose_provider(territory=request.territory, data=form.cleaned_data, actor=request.user)
+        messages.success(request, _("Grazie: il coordinamento della rete valuterà la tua proposta."))
+        return redirect("welfare:my_welfare")
+    return render(request, "welfare/propose.html", {"form": form}, status=422 if form.errors else 200)
+
+
+# --- organisations: the firm's welfare ---------------------------------------------------------------
+
+
+def _organisation(request: HttpRequest, slug: str, perm: Perm) -> Organisation:
+    organisation = get_object_or_404(Organisation.objects.in_territory(request.territory).active(), slug=slug)
+    require(request.user, perm, organisation=organisation)
+    return organisation
+
+
+@require_safe
+@login_required
+@territory_view
+def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    workers = Worker.objects.filter(organisation=organisation)
+    page = Paginator(workers, 50).get_page(request.GET.get("page"))
+    year = int(request.GET["anno"]) if request.GET.get("anno", "").isdigit() else timezone.localdate().year
+    return render(request, "welfare/organisation.html", {
+        "organisation": organisation,
+        "plans": reports.plans_of(organisation),
+        "pooled_plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True,
+                                            status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation),
+        "page": page,
+        "refunds": RefundRequest.objects.filter(worker__organisation=organisation, status=RefundRequest.Status.PENDING)
+        .select_related("worker", "wallet__plan"),
+        "report": reports.spending_by_category(organisation, year=year),
+        "year": year,
+        "worker_form": WorkerForm(organisation=organisation),
+        "import_form": WorkerImportForm(organisation=organisation),
+        "fund_form": FundForm(initial={"key": _new_key()}),
+        "decision_form": RefundDecisionForm(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def plan_new(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    return _plan_form(request, organisation=organisation, back=reverse(
+        "welfare:organisation", kwargs={"territory": request.territory.slug, "slug": organisation.slug}))
+
+
+def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse:
+    year = timezone.localdate().year
+    form = PlanForm(request.POST or None, initial={
+        "valid_from": timezone.localdate().replace(month=1, day=1), "valid_until": timezone.localdate().replace(month=12, day=31),
+        "categories": [Category.EDUCATION, Category.CARE, Category.WELLBEING], "tiers": "500",
+    })
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.create_plan(
+            territory=request.territory, organisation=organisation, name=data["name"],
+            year=data["valid_from"].year or year, valid_from=data["valid_from"], valid_until=data["valid_until"],
+            categories=data["categories"], unused_credit=data["unused_credit"], tiers=data["tiers"], actor=request.user,
+        )
+        messages.success(request, _("Piano creato: versa il fondo, poi iscrivi i lavoratori."))
+        return redirect(back)
+    return render(request, "welfare/plan_form.html", {"form": form, "organisation": organisation, "back": back},
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@login_required
+@territory_view
+def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    plan = get_object_or_404(Plan, pk=plan_id, territory=request.territory, participants__organisation=organisation)
+    form = FundForm(request.POST)
+    if form.is_valid():
+        services.fund_plan(plan=plan, organisation=organisation, amount_cents=form.cleaned_data["amount"],
+                           key=form.cleaned_data["key"], actor=request.user)
+        messages.success(request, _("Versamento registrato."))
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+
+
+@require_POST
+@login_required
+@territory_view
+def plan_join(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    plan = get_object_or_404(Plan, pk=plan_id, territory=request.territory, organisation__isnull=True)
+    services.join_pooled_plan(plan=plan, organisation=organisation, actor=request.user)
+    messages.success(request, _("La tua organizzazione partecipa ora a «%(plan)s»: versa la tua quota.") % {"plan": plan.name})
+    return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+
+
+@require_POST
+@login_required
+@territory_view
+def worker_new(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    form = WorkerForm(request.POST, organisation=organisation)
+    if form.is_valid():
+        try:
+            worker = services.enrol_worker(organisation=organisation, data=form.worker_data(), actor=request.user)
+        except services.WelfareError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(name)s è iscritto e riceverà l'invito per email.") % {"name": worker})
+            return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+    return render(request, "welfare/worker_form.html", {"organisation": organisation, "form": form}, status=422)
+
+
+@require_POST
+@login_required
+@territory_view
+def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    form = WorkerImportForm(request.POST, request.FILES, organisation=organisation)
+    if not form.is_valid():
+        return render(request, "welfare/import_result.html", {"organisation": organisation, "form": form}, status=422)
+    rows = form.rows()
+    good = [row.data for row in rows if row.data]
+    bad = [row for row in rows if row.errors]
+    error = None
+    imported = 0
+    if good:
+        try:
+            imported = len(services.enrol_workers(organisation=organisation, rows=good, actor=request.user))
+        except services.WelfareError as exc:
+            error = exc.message  # Nothing of the file was imported.
+    return render(request, "welfare/import_result.html", {
+        "organisation": organisation, "form": form, "bad": bad, "imported": imported, "error": error,
+    }, status=422 if error or (bad and not imported) else 200)
+
+
+@require_POST
+@login_required
+@territory_view
+def refund_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    refund = get_object_or_404(RefundRequest, pk=pk, worker__organisation=organisation)
+    form = RefundDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    else:
+        try:
+            services.decide_refund(refund=refund, approve=form.cleaned_data["decision"] == "approve",
+                                   reason=form.cleaned_data["reason"], actor=request.user)
+        except services.WelfareError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Decisione registrata; il lavoratore riceve un'email."))
+    return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+
+
+@require_safe
+@login_required
+@territory_view
+def payroll_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    return reports.payroll_csv(organisation, year=year)
+
+
+# --- providers ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def provider(request: HttpRequest, slug: str) -> HttpResponse:
+    """The provider's desk: its services, its orders, and the voucher till."""
+    organisation = _organisation(request, slug, Perm.REDEEM_VOUCHERS)
+    form = RedeemForm(request.POST or None)
+    redeemed = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            redeemed = services.redeem_voucher(code=form.cleaned_data["code"], provider=organisation, actor=request.user)
+        except services.WelfareError as exc:
+            form.add_error("code", exc.message)
+    orders = Order.objects.filter(provider=organisation).select_related("worker")
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    context = {
+        "organisation": organisation, "form": form, "redeemed": redeemed, "page": page,
+        "services": Service.objects.filter(provider=organisation),
+        "can_manage": can(request.user, Perm.MANAGE_SERVICES, organisation=organisation) and services.is_provider(organisation),
+        "months": reports.statement_months(organisation),
+    }
+    return render(request, "welfare/provider.html", context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def service_edit(request: HttpRequest, slug: str, service_slug: str | None = None) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_SERVICES)
+    if not services.is_provider(organisation):
+        raise PermissionDenied
+    instance = None
+    if service_slug is not None:
+        instance = get_object_or_404(Service, provider=organisation, slug=service_slug)
+    else:
+        instance = Service(territory=request.territory, provider=organisation)
+    form = ServiceForm(request.POST or None, instance=instance, territory=request.territory)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_service(service=form.save(commit=False), municipi=form.cleaned_data["municipi"],
+                                          actor=request.user)
+        except services.WelfareError as exc:
+            form.add_error("slug", exc.message)
+        else:
+            messages.success(request, _("Servizio salvato."))
+            return redirect("welfare:provider", territory=request.territory.slug, slug=organisation.slug) if not saved.is_published else redirect(saved)
+    return render(request, "welfare/service_form.html", {"organisation": organisation, "form": form},
+                  status=422 if form.errors else 200)
+
+
+@require_safe
+@login_required
+@territory_view
+def statement(request: HttpRequest, slug: str, year: int, month: int, fmt: str) -> HttpResponse:
+    organisation = _organisation(request, slug, Perm.MANAGE_SERVICES)
+    if not 1 <= month <= 12:
+        raise Http404
+    data = reports.settlement_statement(organisation, year=year, month=month)
+    if fmt == "csv":
+        return reports.statement_csv(data)
+    return render_pdf(request, "welfare/statement_pdf.html", {"statement": data},
+                      filename=f"rendiconto-{organisation.slug}-{year}-{month:02d}")
+
+
+# --- the coordinator: pooled plans and proposed providers --------------------------------------------
+
+
+@require_safe
+@login_required
+@territory_view
+def coordination(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
+    proposals = ProviderProposal.objects.filter(territory=request.territory)
+    page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "welfare/coordination.html", {
+        "plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True).prefetch_related(
+            "participants__organisation", "tiers"),
+        "page": page,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def pooled_plan_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
+    return _plan_form(request, organisation=None, back=reverse("welfare:coordination", kwargs={"territory": request.territory.slug}))
+
+
+@require_POST
+@login_required
+@territory_view
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
+    proposal = get_object_or_404(ProviderProposal, pk=pk, territory=request.territory)
+    invite = request.POST.get("decision") == "invite"
+    try:
+        services.decide_provider_proposal(proposal=proposal, invite=invite, actor=request.user)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Invito inviato.") if invite else _("Proposta archiviata."))
+    return redirect("welfare:coordination", territory=request.territory.slug)
