@@ -20,11 +20,13 @@ PERSONAS = ["coordinator", "org_admin", "org_staff", "worker", "provider_staff",
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     # Background tasks run at once in tests (on commit, like in production).
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # Receipts and other personal documents of a test go to its own temporary folder.
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # Real hashing costs ~1 s a user; tests check who may sign in, not PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rate-limit counters and allauth's login throttles live in the cache: start each test clean.

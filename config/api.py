@@ -8,11 +8,12 @@ from accounts.api import router as accounts_router
 from core.api import router as core_router
 from events.api import router as events_router
 from network.api import router as network_router
+from welfare.api import router as welfare_router
 
 api = NinjaAPI(
     title="MIRE API",
     version="1",
-    description="API della piattaforma MIRE: territori, rete, adesioni. Errori: {code, message, fields}.",
+    description="API della piattaforma MIRE: territori, rete, adesioni, eventi, welfare. Errori: {code, message, fields}.",
     urls_namespace="api",
     parser=JsonObjectParser(),
 )
@@ -20,6 +21,7 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("", network_router)
 api.add_router("", events_router)
+api.add_router("", welfare_router)
 api.add_router("", accounts_router)
 
 # Added last so that it matches only what no router does: without it, a mistyped API address would

@@ -71,7 +71,7 @@ def idempotent(view):
         key = request.headers.get(HEADER)
         if key is None:
             return view(request, *args, **kwargs)
-        _check(key)
+        check_key(key)
         outcome = _claim(request, key)
         if isinstance(outcome, HttpResponse):
             return outcome
@@ -95,7 +95,7 @@ def _document(operation) -> None:
     operation.openapi_extra.setdefault("parameters", []).append(OPENAPI_PARAMETER)
 
 
-def _check(key: str) -> None:
+def check_key(key: str) -> None:
     # Visible ASCII only: what every client library sends unchanged, and never a NUL for PostgreSQL.
     if not 0 < len(key) <= MAX_KEY_LENGTH or not all("!" <= c <= "~" for c in key):
         raise ApiError(

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -24,9 +25,17 @@ RECEIPT_SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\x
 
 def cents_from_euros(value: str) -> int:
     """ "1.234,50", "1234.5" or "80" → cents; ValidationError for anything else (never a float)."""
-    text = str(value).strip().replace("€", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
+    text = str(value).strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if re.fullmatch(r"\d{1,3}[.,]\d{3}", text):
+        # "1.000" is a thousand euros in Italian, one euro in English ("1,000" the other way round).
+        raise ValidationError(_("Importo ambiguo: scrivilo senza separatore delle migliaia, per esempio 1000 o 1000,50."),
+                              code="ambiguous")
+    if "," in text and "." in text:
+        # The last separator is the decimal one: "1.234,50" (Italian) or "1,234.50" (English).
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        text = text.replace("." if decimal == "," else ",", "").replace(",", ".")
+    elif "," in text:
+        text = text.replace(",", ".")
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -39,14 +48,28 @@ def cents_from_euros(value: str) -> int:
 class EurosField(forms.CharField):
     """An amount typed in euros, cleaned to integer cents."""
 
+    MAX_LENGTH = 20
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("inputmode", "decimal")
+        super().__init__(**kwargs)  # no max_length: its validator would measure the cents, an int
+        self.widget.attrs.update(inputmode="decimal", maxlength=str(self.MAX_LENGTH))
 
     def to_python(self, value):
         value = super().to_python(value)
-        return cents_from_euros(value) if value not in self.empty_values else None
+        if value in self.empty_values:
+            return None
+        if len(value) > self.MAX_LENGTH:
+            raise ValidationError(_("Scrivi un importo in euro, per esempio 250 o 250,50."), code="invalid")
+        return cents_from_euros(value)
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; it sends and shows ISO dates (initial values must be ISO strings too)."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def personal_tax_code(value: str) -> str:
@@ -101,8 +124,8 @@ class ServiceForm(forms.ModelForm):
 
 class PlanForm(forms.Form):
     name = forms.CharField(label=_("Nome del piano"), max_length=200)
-    valid_from = forms.DateField(label=_("Valido dal"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valido fino al"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valido dal"), widget=DateInput())
+    valid_until = forms.DateField(label=_("Valido fino al"), widget=DateInput())
     categories = forms.MultipleChoiceField(
         label=_("Categorie di servizi ammesse"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -134,7 +157,7 @@ class PlanForm(forms.Form):
         data = super().clean()
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
-            self.add_error("valid_until", _("La fine della validità viene dopo l'inizio."))
+            self.add_error("valid_until", _("La fine della validità deve venire dopo l'inizio."))
         if start and end and (end - start).days > 366 * 2:
             self.add_error("valid_until", _("Un piano vale al massimo due anni."))
         return data
@@ -267,7 +290,7 @@ class RefundForm(forms.Form):
     )
     amount = EurosField(label=_("Importo (euro)"))
     description = forms.CharField(label=_("Descrizione della spesa"), max_length=300)
-    expense_date = forms.DateField(label=_("Data della spesa"), widget=forms.DateInput(attrs={"type": "date"}))
+    expense_date = forms.DateField(label=_("Data della spesa"), widget=DateInput())
     receipt = forms.FileField(label=_("Ricevuta"), help_text=_("PDF, JPEG o PNG, al massimo 5 MB."))
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -301,7 +324,7 @@ class RefundDecisionForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("decision") == "reject" and not data.get("reason", "").strip():
-            self.add_error("reason", _("Spiega perché respingi la richiesta: il lavoratore la leggerà."))
+            self.add_error("reason", _("Spiega perché respingi la richiesta: il lavoratore leggerà la motivazione."))
         return data
 
 

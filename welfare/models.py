@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipio, Territory
+from core.storage import private_storage
 from network.models import Organisation
 
 from .managers import OrderQuerySet, ServiceQuerySet
@@ -504,7 +505,7 @@ class RefundRequest(models.Model):
     amount_cents = models.PositiveIntegerField(_("importo (centesimi)"))
     description = models.CharField(_("descrizione della spesa"), max_length=300)
     expense_date = models.DateField(_("data della spesa"))
-    receipt = models.FileField(_("ricevuta"), upload_to=receipt_path)
+    receipt = models.FileField(_("ricevuta"), upload_to=receipt_path, storage=private_storage)
     status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.PENDING)
     reason = models.TextField(_("motivazione"), blank=True)
     hold = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="refund_request")

@@ -256,6 +256,58 @@ def declare_children(*, worker: Worker, has_dependent_children: bool, actor) -> 
     return worker
 
 
+def close_expired_plan(*, plan: Plan, today: date | None = None, actor=None) -> int:
+    """After a plan's validity, move what its wallets still hold; returns how many wallets were emptied.
+
+    Credit is never paid in cash (art. 51 c. 2: welfare is in kind). With CARRY_OVER it moves to the
+    worker's wallet in the organisation's next plan, if the worker has one that is still open; otherwise,
+    and with RETURN_TO_FIRM, it goes back through the plan's pool to the organisation that funded it.
+    Safe to run again: a wallet at zero moves nothing, and a refund rejected later is swept next time.
+    """
+    today = today or timezone.localdate()
+    if plan.valid_until >= today:
+        raise ValueError("The plan is still valid.")
+    emptied = 0
+    for wallet_id in Wallet.objects.filter(plan=plan, account__balance_cents__gt=0).values_list("pk", flat=True):
+        emptied += _sweep_wallet(wallet_id=wallet_id, today=today, actor=actor)
+    if plan.status != Plan.Status.CLOSED:
+        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.CLOSED)
+        audit.record(actor=actor, action="welfare.plan.closed", obj=plan, territory=plan.territory,
+                     changes={"wallets_emptied": emptied})
+    return emptied
+
+
+@transaction.atomic(durable=True)
+def _sweep_wallet(*, wallet_id: int, today: date, actor) -> int:
+    wallet = Wallet.objects.select_related("plan", "worker__organisation", "account").get(pk=wallet_id)
+    _lock_worker(wallet.worker)
+    wallet.account.refresh_from_db()
+    amount = wallet.account.balance_cents
+    if amount <= 0:
+        return 0
+    plan, worker = wallet.plan, wallet.worker
+    successor = None
+    if plan.unused_credit == Plan.UnusedCredit.CARRY_OVER:
+        successor = (
+            Wallet.objects.filter(worker=worker, plan__status=Plan.Status.ACTIVE, plan__valid_until__gte=today,
+                                  plan__valid_from__gt=plan.valid_from)
+            .exclude(pk=wallet.pk).select_related("account").order_by("plan__valid_from", "pk").first()
+        )
+    key = f"credit-moved:{wallet.pk}:{Transfer.objects.filter(entries__account=wallet.account).count()}"
+    if successor is not None:
+        legs = [(wallet.account, -amount), (successor.account, amount)]
+        memo = f"{plan} → {successor.plan}"
+    else:
+        # Back to the organisation that funded it: its funding account records what it has paid in, net.
+        legs = [(wallet.account, -amount), (ledger.funding_account(worker.organisation), amount)]
+        memo = str(plan)
+    ledger.post_transfer(territory=plan.territory, kind=Transfer.Kind.CREDIT_RETURNED, key=key, actor=actor,
+                         legs=legs, memo=memo)
+    audit.record(actor=actor, action="welfare.wallet.swept", obj=wallet, territory=plan.territory,
+                 changes={"amount_cents": amount, "to_wallet": successor.pk if successor else None})
+    return 1
+
+
 # --- the tax guard -----------------------------------------------------------------------------------
 
 
@@ -286,7 +338,7 @@ def _lock_worker(worker: Worker) -> Worker:
     return Worker.objects.select_for_update().select_related("organisation__territory").get(pk=worker.pk)
 
 
-def _usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
+def usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
     wallets = Wallet.objects.filter(worker=worker).select_related("plan", "account").order_by("plan__valid_until", "pk")
     return [w for w in wallets if w.plan.is_valid_on(today) and w.plan.allows(category)]
 
@@ -307,7 +359,7 @@ def place_order(*, worker: Worker, service: Service, key: str, actor, wallet: Wa
     if not (service.is_published and service.provider.is_active and service.territory_id == territory.pk):
         raise NotEligible(_("Questo servizio non è disponibile."))
     today = timezone.localdate()
-    candidates = _usable_wallets(worker, service.category, today)
+    candidates = usable_wallets(worker, service.category, today)
     if wallet is not None:
         candidates = [w for w in candidates if w.pk == wallet.pk]
     if not candidates:

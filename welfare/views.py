@@ -34,10 +34,12 @@ from .forms import (
     WorkerImportForm,
 )
 from .managers import distance_km
-from .models import Category, Order, Plan, ProviderProposal, RefundRequest, Service, Wallet, Worker
+from .models import Category, FringeThreshold, Order, Plan, ProviderProposal, RefundRequest, Service, Wallet, Worker
 
 PAGE_SIZE = 20
 MAP_POINTS_MAX = 2000
+# Years a report or a statement may ask for; anything else is a typing mistake or a probe.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _new_key() -> str:
@@ -112,11 +114,13 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     workers = [w for w in _worker_records(request.user) if w.organisation.territory_id == request.territory.pk]
     today = timezone.localdate()
     wallets = [
-        wallet for worker in workers for wallet in services._usable_wallets(worker, item.category, today)
+        wallet for worker in workers for wallet in services.usable_wallets(worker, item.category, today)
     ]
     return render(request, "welfare/service.html", {
         "service": item, "wallets": wallets, "is_worker": bool(workers), "order_form": OrderForm(initial={"key": _new_key()}),
         "municipi": item.municipi.order_by("number"),
+        "map_points": [{"name": item.title, "lat": float(item.latitude), "lon": float(item.longitude), "url": ""}]
+        if item.has_location else [],
     })
 
 
@@ -172,7 +176,9 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
             "children_form": ChildrenForm(initial={"has_dependent_children": worker.has_dependent_children},
                                           prefix=f"w{worker.pk}"),
         })
-    return render(request, "welfare/my_welfare.html", {"records": records, "categories": Category})
+    return render(request, "welfare/my_welfare.html", {
+        "records": records, "categories": Category, "refundable": Category.refundable(),
+    })
 
 
 @require_POST
@@ -237,7 +243,7 @@ def refund_new(request: HttpRequest) -> HttpResponse:
     if not wallets:
         return render(request, "welfare/refund_new.html", {"form": None})
     form = RefundForm(request.POST or None, request.FILES or None, wallets=wallets,
-                      initial={"key": _new_key(), "expense_date": today})
+                      initial={"key": _new_key(), "expense_date": today.isoformat()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         wallet = next(w for w in wallets if w.pk == data["wallet"])
@@ -293,6 +299,20 @@ def _organisation(request: HttpRequest, slug: str, perm: Perm) -> Organisation:
     return organisation
 
 
+def _provider(request: HttpRequest, slug: str, perm: Perm) -> Organisation:
+    organisation = _organisation(request, slug, perm)
+    if not services.is_provider(organisation):
+        raise PermissionDenied  # a firm's staff may redeem only at a provider's till
+    return organisation
+
+
+def _year(value: str | None) -> int:
+    """A year from the query string, or this year when it is missing or absurd."""
+    if value and value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
+        return int(value)
+    return timezone.localdate().year
+
+
 @require_safe
 @login_required
 @territory_view
@@ -300,7 +320,7 @@ def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
     workers = Worker.objects.filter(organisation=organisation)
     page = Paginator(workers, 50).get_page(request.GET.get("page"))
-    year = int(request.GET["anno"]) if request.GET.get("anno", "").isdigit() else timezone.localdate().year
+    year = _year(request.GET.get("anno"))
     return render(request, "welfare/organisation.html", {
         "organisation": organisation,
         "plans": reports.plans_of(organisation),
@@ -330,7 +350,7 @@ def plan_new(request: HttpRequest, slug: str) -> HttpResponse:
 def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse:
     year = timezone.localdate().year
     form = PlanForm(request.POST or None, initial={
-        "valid_from": timezone.localdate().replace(month=1, day=1), "valid_until": timezone.localdate().replace(month=12, day=31),
+        "valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31",
         "categories": [Category.EDUCATION, Category.CARE, Category.WELLBEING], "tiers": "500",
     })
     if request.method == "POST" and form.is_valid():
@@ -438,6 +458,8 @@ def refund_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @territory_view
 def payroll_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    if not FIRST_YEAR <= year <= LAST_YEAR or not FringeThreshold.objects.filter(from_year__lte=year).exists():
+        raise Http404  # no tax rules for that year: the platform has no welfare in it either
     return reports.payroll_csv(organisation, year=year)
 
 
@@ -449,7 +471,7 @@ def payroll_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @territory_view
 def provider(request: HttpRequest, slug: str) -> HttpResponse:
     """The provider's desk: its services, its orders, and the voucher till."""
-    organisation = _organisation(request, slug, Perm.REDEEM_VOUCHERS)
+    organisation = _provider(request, slug, Perm.REDEEM_VOUCHERS)
     form = RedeemForm(request.POST or None)
     redeemed = None
     if request.method == "POST" and form.is_valid():
@@ -472,9 +494,7 @@ def provider(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @territory_view
 def service_edit(request: HttpRequest, slug: str, service_slug: str | None = None) -> HttpResponse:
-    organisation = _organisation(request, slug, Perm.MANAGE_SERVICES)
-    if not services.is_provider(organisation):
-        raise PermissionDenied
+    organisation = _provider(request, slug, Perm.MANAGE_SERVICES)
     instance = None
     if service_slug is not None:
         instance = get_object_or_404(Service, provider=organisation, slug=service_slug)
@@ -498,8 +518,9 @@ def service_edit(request: HttpRequest, slug: str, service_slug: str | None = Non
 @login_required
 @territory_view
 def statement(request: HttpRequest, slug: str, year: int, month: int, fmt: str) -> HttpResponse:
-    organisation = _organisation(request, slug, Perm.MANAGE_SERVICES)
-    if not 1 <= month <= 12:
+    organisation = _provider(request, slug, Perm.MANAGE_SERVICES)
+    year, month = int(year), int(month)  # the URL's pattern allows digits only
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404
     data = reports.settlement_statement(organisation, year=year, month=month)
     if fmt == "csv":
@@ -539,7 +560,11 @@ def pooled_plan_new(request: HttpRequest) -> HttpResponse:
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
     proposal = get_object_or_404(ProviderProposal, pk=pk, territory=request.territory)
-    invite = request.POST.get("decision") == "invite"
+    decision = request.POST.get("decision")
+    if decision not in ("invite", "decline"):
+        messages.error(request, _("Scegli se invitare il fornitore o archiviare la proposta."))
+        return redirect("welfare:coordination", territory=request.territory.slug)
+    invite = decision == "invite"
     try:
         services.decide_provider_proposal(proposal=proposal, invite=invite, actor=request.user)
     except services.WelfareError as exc:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -27,6 +28,9 @@ from events import services
 from events.models import Event, Question, Registration
 from events.tests.factories import make_event, person
 from network.models import JoinRequest, Organisation
+from welfare import services as welfare
+from welfare.models import Category, Order, RefundRequest, Service, Transfer, Wallet
+from welfare.tests.factories import enrol, ensure_thresholds, make_plan, make_service
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +48,9 @@ RESTRICTED = "restricted"  # a valid token of one of Op.may
 COORDINATORS = frozenset({"coordinator"})
 # Perm.CHECK_IN_ATTENDEES at an event the firm organises.
 DOOR_STAFF = frozenset({"coordinator", "org_admin", "org_staff"})
+# Welfare: the worker enrolled by the firm, and the cooperative's provider staff at the till.
+WORKER = frozenset({"worker"})
+PROVIDER_STAFF = frozenset({"provider_staff"})
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +65,9 @@ class ApiWorld:
     organisation: Organisation
     event: Event  # published, upcoming, organised by the firm, with a table and an optional question
     registration: Registration  # confirmed, for `event`
+    service: Service  # the cooperative's, published, 50 € (lett. f)
+    wallet: Wallet  # the `worker` persona's, in the firm's funded plan (500 €, every category)
+    redeemed: Order  # the worker's voucher, already used
     # What each state-changing operation acted on, by operation id.
     touched: dict[str, object] = field(default_factory=dict)
     _people: itertools.count = field(default_factory=lambda: itertools.count(100))
@@ -72,14 +82,38 @@ class ApiWorld:
         self.touched[operation] = value
         return value
 
+    def new_order(self, operation: str) -> Order:
+        worker = self.wallet.worker
+        order = welfare.place_order(worker=worker, service=self.service, key=str(uuid4()), actor=worker.user)
+        return self.touch(operation, order)
+
+
+def receipt(content: bytes = b"%PDF-1.4 x") -> SimpleUploadedFile:
+    return SimpleUploadedFile("ricevuta.pdf", content, content_type="application/pdf")
+
 
 @pytest.fixture
-def api_world(territory, firm, other_territory) -> ApiWorld:
+def api_world(territory, firm, coop, other_territory, personas, settings, tmp_path) -> ApiWorld:
+    settings.MEDIA_ROOT = tmp_path  # the refund receipts
     event = make_event(territory, table_mode="first_come", tables=[("Welfare aziendale", 20)])
     event.organisers.set([firm])
     Question.objects.create(event=event, label="Come ci hai conosciuto?", kind=Question.Kind.TEXT)
     registration = services.register_attendee(event=event, data=person(1))
-    return ApiWorld(organisation=firm, event=event, registration=registration)
+
+    ensure_thresholds()
+    plan = make_plan(firm)
+    worker = enrol(firm, 1, user=personas["worker"])
+    service = make_service(coop, title="Yoga in pausa pranzo", address="Via Padova 21")
+    redeemed = welfare.place_order(worker=worker, service=service, key="used", actor=personas["worker"])
+    welfare.redeem_voucher(code=redeemed.code, provider=coop, actor=personas["provider_staff"])
+    return ApiWorld(
+        organisation=firm,
+        event=event,
+        registration=registration,
+        service=service,
+        wallet=worker.wallets.get(plan=plan),
+        redeemed=redeemed,
+    )
 
 
 def _local_iso(days: int, hours: int = 0) -> str:
@@ -132,6 +166,8 @@ class Op:
     body: Callable[[ApiWorld], dict] | None = None
     may: frozenset[str] = COORDINATORS
     ok: int = 200
+    idempotent: bool = False  # sends a new Idempotency-Key (required by the operation)
+    multipart: bool = False  # the body is a form with files, not JSON
     # Given the world after the walk, did the operation change what it acted on?
     changed: Callable[[ApiWorld], bool] | None = None
 
@@ -142,6 +178,24 @@ def _refetch(obj):
 
 def event_id(w: ApiWorld) -> dict:
     return {"event_id": w.event.pk}
+
+
+def _order(w: ApiWorld) -> dict:
+    service = w.touch("welfare_create_order", make_service(w.service.provider, address="Via Padova 21"))
+    return {"service": service.pk}
+
+
+def _refund(w: ApiWorld, **changes) -> dict:
+    description = w.touch("welfare_request_refund", "Centro estivo di luglio")
+    return {
+        "wallet": w.wallet.pk,
+        "category": Category.EDUCATION.value,
+        "amount_cents": 12050,
+        "description": description,
+        "expense_date": timezone.localdate().isoformat(),
+        "receipt": receipt(),
+        **changes,
+    }
 
 
 OPERATIONS: dict[str, Op] = {
@@ -198,6 +252,41 @@ OPERATIONS: dict[str, Op] = {
         changed=lambda w: _refetch(w.touched["events_check_in"]).checked_in_at is not None,
     ),
     "accounts_me": Op("get", "/me", TOKEN),
+    "welfare_list_services": Op("get", "/welfare/services", PUBLIC, query={"territory": "milano"}),
+    "welfare_get_service": Op("get", "/welfare/services/{service_id}", PUBLIC, lambda w: {"service_id": w.service.pk}),
+    # A worker's own wallets, orders and refunds: any other token is refused, never answered empty.
+    "welfare_list_wallets": Op("get", "/welfare/wallets", RESTRICTED, may=WORKER),
+    "welfare_create_order": Op(
+        "post",
+        "/welfare/orders",
+        RESTRICTED,
+        body=_order,
+        may=WORKER,
+        ok=201,
+        idempotent=True,
+        changed=lambda w: Order.objects.filter(service=w.touched["welfare_create_order"]).exists(),
+    ),
+    "welfare_list_orders": Op("get", "/welfare/orders", RESTRICTED, may=WORKER),
+    "welfare_redeem_voucher": Op(
+        "post",
+        "/welfare/vouchers/redeem",
+        RESTRICTED,
+        body=lambda w: {"code": w.new_order("welfare_redeem_voucher").code},
+        may=PROVIDER_STAFF,
+        changed=lambda w: _refetch(w.touched["welfare_redeem_voucher"]).status == Order.Status.REDEEMED,
+    ),
+    "welfare_request_refund": Op(
+        "post",
+        "/welfare/refunds",
+        RESTRICTED,
+        body=_refund,
+        may=WORKER,
+        ok=201,
+        idempotent=True,
+        multipart=True,
+        changed=lambda w: RefundRequest.objects.filter(description=w.touched["welfare_request_refund"]).exists(),
+    ),
+    "welfare_list_refunds": Op("get", "/welfare/refunds", RESTRICTED, may=WORKER),
 }
 
 
@@ -241,9 +330,15 @@ def assert_error_shape(response, where: str) -> None:
 
 def call(client: Client, op: Op, w: ApiWorld, headers: dict, **overrides):
     url = API + op.path.format(**(overrides.pop("params", None) or op.params(w)))
+    key = overrides.pop("key", str(uuid4()) if op.idempotent else None)
+    if key is not None:
+        headers = {**headers, "HTTP_IDEMPOTENCY_KEY": key}
     if op.method == "get":
         return client.get(url, overrides.get("query", op.query) or {}, **headers)
     body = overrides["body"] if "body" in overrides else (op.body(w) if op.body else None)
+    body = body(w) if callable(body) else body
+    if op.multipart:
+        return client.post(url, body, **headers)
     payload = json.dumps(body) if body is not None else ""
     return client.post(url, payload, content_type="application/json", **headers)
 
@@ -319,6 +414,50 @@ REFUSALS = [
     ("events_check_in", "coordinator", {"body": {"ticket_code": "ZZZZZZZZ"}}, 404, "ticket_not_found"),
     ("events_check_in", "org_staff", {"body": ["ZZZZZZZZ"]}, 400, "malformed_request"),
     ("accounts_me", BAD_TOKEN, {}, 401, "unauthorized"),
+    ("welfare_list_services", NO_TOKEN, {"query": {"territory": "milano", "lat": "45.48"}}, 422, "invalid_input"),
+    (
+        "welfare_list_services",
+        NO_TOKEN,
+        {"query": {"territory": "milano", "category": "gioielli"}},
+        422,
+        "invalid_input",
+    ),
+    ("welfare_get_service", NO_TOKEN, {"params": {"service_id": 999999}}, 404, "not_found"),
+    ("welfare_list_wallets", "org_admin", {}, 403, "forbidden"),
+    ("welfare_create_order", "worker", {"key": None}, 422, "invalid_input"),
+    ("welfare_create_order", "worker", {"key": "chiave con spazi"}, 422, "invalid_input"),
+    ("welfare_create_order", "worker", {"body": {"service": 999999}}, 422, "invalid_input"),
+    (
+        "welfare_create_order",
+        "worker",
+        {
+            "body": lambda w: {
+                "service": make_service(w.service.provider, price_cents=60000, address="Via Padova 21").pk
+            }
+        },
+        409,
+        "insufficient_credit",
+    ),
+    ("welfare_list_orders", "worker", {"query": {"status": "forse"}}, 422, "invalid_input"),
+    ("welfare_redeem_voucher", "provider_staff", {"body": {"code": "ZZZZZZZZ"}}, 404, "not_found"),
+    (
+        "welfare_redeem_voucher",
+        "provider_staff",
+        {"body": lambda w: {"code": w.redeemed.code}},
+        409,
+        "already_redeemed",
+    ),
+    ("welfare_request_refund", "worker", {"key": None}, 422, "invalid_input"),
+    ("welfare_request_refund", "worker", {"body": lambda w: _refund(w, category="f")}, 422, "invalid_input"),
+    ("welfare_request_refund", "worker", {"body": lambda w: _refund(w, receipt=receipt(b"MZ"))}, 422, "invalid_input"),
+    (
+        "welfare_request_refund",
+        "worker",
+        {"body": lambda w: _refund(w, amount_cents=60000)},
+        409,
+        "insufficient_credit",
+    ),
+    ("welfare_list_refunds", "worker", {"query": {"page": "0"}}, 422, "invalid_input"),
 ]
 
 
@@ -334,13 +473,24 @@ def test_every_operation_has_a_refusal_below():
 def test_refusals_answer_the_error_shape_and_change_nothing(
     name, caller, overrides, status, code, client, caller_headers, api_world
 ):
-    before = (Event.objects.count(), Registration.objects.count(), JoinRequest.objects.count(), User.objects.count())
+    def counts():
+        return (
+            Event.objects.count(),
+            Registration.objects.count(),
+            JoinRequest.objects.count(),
+            User.objects.count(),
+            Transfer.objects.count(),
+            Order.objects.count(),
+            Order.objects.filter(status=Order.Status.REDEEMED).count(),
+            RefundRequest.objects.count(),
+        )
+
+    before = counts()
     checked_in = Registration.objects.filter(checked_in_at__isnull=False).count()
     response = call(client, OPERATIONS[name], api_world, caller_headers(caller), **dict(overrides))
     assert response.status_code == status, response.content
     assert_error_shape(response, name)
     assert response.json()["code"] == code
-    after = (Event.objects.count(), Registration.objects.count(), JoinRequest.objects.count(), User.objects.count())
-    assert after == before
+    assert counts() == before
     assert Registration.objects.filter(checked_in_at__isnull=False).count() == checked_in
     assert not Registration.objects.filter(status=Registration.Status.CANCELLED).exists()

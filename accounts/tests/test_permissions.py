@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
+from uuid import uuid4
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -28,12 +30,26 @@ from events import services
 from events.models import Event, Idea, IdeaVote, Question, Registration, WorkingTable
 from events.tests.factories import make_event, person
 from network.models import Article, JoinRequest, Organisation
+from welfare import services as welfare
+from welfare.models import (
+    Category,
+    Order,
+    Plan,
+    PlanParticipant,
+    ProviderProposal,
+    RefundRequest,
+    Service,
+    Transfer,
+    Wallet,
+    Worker,
+)
+from welfare.tests.factories import enrol, ensure_thresholds, make_plan, make_service, tax_code
 
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS = "anonymous"
 VISITORS = [ANONYMOUS, *PERSONAS, "other_coordinator"]
-APP_NAMESPACES = {"core", "network", "accounts", "events"}
+APP_NAMESPACES = {"core", "network", "accounts", "events", "welfare"}
 LOGIN = "→ sign-in"
 
 PUBLIC = "public"
@@ -44,6 +60,12 @@ COORDINATORS = frozenset({"coordinator"})
 DOOR_STAFF = frozenset({"coordinator", "org_admin", "org_staff"})
 # The world's tables are facilitated by the cooperative's provider staff.
 FACILITATORS = frozenset({"coordinator", "provider_staff"})
+# Welfare: the worker enrolled by the firm; the firm's admin (Perm.MANAGE_WELFARE); the cooperative's
+# provider staff (Perm.MANAGE_SERVICES, Perm.REDEEM_VOUCHERS). Coordinators are deliberately none of
+# them: workers' enrolment, refunds and purchases stay with their own organisation.
+WORKER = frozenset({"worker"})
+WELFARE_ADMIN = frozenset({"org_admin"})
+PROVIDER_STAFF = frozenset({"provider_staff"})
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +80,7 @@ class _PostForms(HTMLParser):
     def __init__(self):
         super().__init__()
         self.forms: list[dict[str, list[str]]] = []
+        self.actions: list[str] = []  # each form's action, "" for the page itself
         self._form: dict[str, list[str]] | None = None
         self._select: str | None = None
         self._select_first: str | None = None
@@ -68,6 +91,7 @@ class _PostForms(HTMLParser):
         if tag == "form" and (attrs.get("method") or "").lower() == "post":
             self._form = {}
             self.forms.append(self._form)
+            self.actions.append(attrs.get("action") or "")
         if self._form is None:
             return
         name = attrs.get("name")
@@ -124,6 +148,14 @@ class World:
     registration: Registration  # confirmed, for `event`
     checked_in: Registration  # confirmed and checked in, for `event`
     idea: Idea  # on `event`'s first table
+    personas: dict[str, User]
+    plan: Plan  # the firm's, funded, every category, 500 € for each worker
+    pooled_plan: Plan  # the network's, for the workers of the category "soci" of the firms that join it
+    service: Service  # the cooperative's, published, 50 € (lett. f)
+    worker: Worker  # the `worker` persona, enrolled by the firm
+    wallet: Wallet  # the worker's, in `plan`
+    order: Order  # the worker's voucher for `service`, issued
+    refund: RefundRequest  # the worker's, pending
     join_requests: list[JoinRequest] = field(default_factory=list)
     # What each state-changing row of the walk acted on, by the row's key.
     touched: dict[str, object] = field(default_factory=dict)
@@ -187,15 +219,55 @@ class World:
 
     def editor_form(self, url: str, **changes) -> dict:
         """The editor's form as a coordinator's browser shows it, with `changes`."""
+        return self.form_as("coordinator", url, **changes)
+
+    def form_as(self, persona: str, url: str, *, action: str | None = None, **changes) -> dict:
+        """The page's POST form (its largest, or the one posting to `action`) as `persona`'s browser shows it."""
         client = Client()
-        client.force_login(self.coordinator, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(self.personas[persona], backend="django.contrib.auth.backends.ModelBackend")
         response = client.get(url)
         assert response.status_code == 200
         parser = _PostForms()
         parser.feed(response.content.decode())
-        data = dict(max(parser.forms, key=len))
+        forms = [f for f, a in zip(parser.forms, parser.actions, strict=True) if action is None or a == action]
+        assert forms, f"no form posting to {action} on {url}"
+        data = dict(max(forms, key=len))
         data.pop("csrfmiddlewaretoken", None)
         return data | changes
+
+    def new_order(self, key: str) -> Order:
+        """A new issued voucher of the worker's, for this row of the walk alone."""
+        order = welfare.place_order(worker=self.worker, service=self.service, key=str(uuid4()), actor=self.worker.user)
+        return self.touch(key, order)
+
+    def pending_refund(self, key: str | None = None) -> RefundRequest:
+        refund = welfare.request_refund(
+            worker=self.worker,
+            wallet=self.wallet,
+            category=Category.EDUCATION,
+            amount_cents=1000,
+            description="Retta del nido",
+            expense_date=timezone.localdate(),
+            receipt=receipt(),
+            key=str(uuid4()),
+            actor=self.worker.user,
+        )
+        return self.touch(key, refund) if key else refund
+
+    def proposal(self, key: str) -> ProviderProposal:
+        return self.touch(
+            key,
+            ProviderProposal.objects.create(
+                territory=self.organisation.territory,
+                name="Ludoteca Il Girotondo",
+                email="info@girotondo.example.org",
+                category=Category.EDUCATION,
+            ),
+        )
+
+
+def receipt() -> SimpleUploadedFile:
+    return SimpleUploadedFile("ricevuta.pdf", b"%PDF-1.4 x", content_type="application/pdf")
 
 
 def _named(event: Event, slug: str, title: str) -> Event:
@@ -205,7 +277,8 @@ def _named(event: Event, slug: str, title: str) -> Event:
 
 
 @pytest.fixture
-def world(territory, firm, coop, other_territory, personas) -> World:
+def world(territory, firm, coop, other_territory, personas, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path  # nothing the walk uploads may land in the real media folder
     article = Article.objects.create(
         territory=territory,
         slug="festa-della-rete",
@@ -253,7 +326,24 @@ def world(territory, firm, coop, other_territory, personas) -> World:
         registration=registration,
         text="Un asilo aziendale condiviso tra le imprese del quartiere",
     )
-    return World(
+
+    ensure_thresholds()
+    plan = make_plan(firm)
+    pooled_plan = welfare.create_plan(
+        territory=territory,
+        organisation=None,
+        name="Welfare condiviso della rete",
+        year=plan.year,
+        valid_from=plan.valid_from,
+        valid_until=plan.valid_until,
+        categories=[c.value for c in Category],
+        unused_credit=Plan.UnusedCredit.CARRY_OVER,
+        tiers={"soci": 30000},
+        actor=personas["coordinator"],
+    )
+    worker = enrol(firm, 1, user=personas["worker"])
+    service = make_service(coop, title="Yoga in pausa pranzo", address="Via Padova 21")
+    world = World(
         organisation=firm,
         article=article,
         sent_mail=sent_mail,
@@ -264,7 +354,18 @@ def world(territory, firm, coop, other_territory, personas) -> World:
         registration=registration,
         checked_in=checked_in,
         idea=idea,
+        personas=personas,
+        plan=plan,
+        pooled_plan=pooled_plan,
+        service=service,
+        worker=worker,
+        wallet=worker.wallets.get(plan=plan),
+        order=None,
+        refund=None,
     )
+    world.order = welfare.place_order(worker=worker, service=service, key="walk-order", actor=personas["worker"])
+    world.refund = world.pending_refund()
+    return world
 
 
 def _refetch(obj):
@@ -343,6 +444,106 @@ def _summary_form(w: World, kwargs: dict) -> dict:
     w.touch("events:table_summary#post", w.started_table)
     return {"summary": SUMMARY}
 
+
+def firm_welfare(**more: Callable[[World], object]) -> Callable[[World], dict]:
+    return milano(slug=lambda w: w.organisation.slug, **more)
+
+
+def provider_desk(**more: Callable[[World], object]) -> Callable[[World], dict]:
+    return milano(slug=lambda w: w.service.provider.slug, **more)
+
+
+def this_month(fmt: str) -> Callable[[World], dict]:
+    today = timezone.localdate()
+    return provider_desk(year=lambda w: today.year, month=lambda w: f"{today.month:02d}", fmt=lambda w: fmt)
+
+
+def _new_service(key: str) -> Callable[[World], dict]:
+    def kwargs(w: World) -> dict:
+        service = w.touch(key, make_service(w.service.provider, address="Via Padova 21"))
+        return {"territory": "milano", "slug": service.slug}
+
+    return kwargs
+
+
+def _order_form(w: World, kwargs: dict) -> dict:
+    # The key and the wallet exactly as the service page renders them for the worker.
+    url = reverse("welfare:service", kwargs=kwargs)
+    return w.form_as("worker", url, action=reverse("welfare:order", kwargs=kwargs))
+
+
+def _proposal_form(w: World, kwargs: dict) -> dict:
+    name = w.touch("welfare:propose_provider#post", "Piscina di quartiere")
+    return {
+        "name": name,
+        "email": "info@piscina.example.org",
+        "city": "Milano",
+        "category": Category.WELLBEING,
+        "note": "La usiamo già in tanti.",
+    }
+
+
+def _refund_form(w: World, kwargs: dict) -> dict:
+    description = w.touch("welfare:refund_new#post", "Centro estivo di luglio")
+    form = w.form_as("worker", reverse("welfare:refund_new"))
+    return form | {"category": Category.EDUCATION, "amount": "120,50", "description": description, "receipt": receipt()}
+
+
+def _plan_form(key: str, persona: str) -> Callable[[World, dict], dict]:
+    def data(w: World, kwargs: dict) -> dict:
+        name = w.touch(key, f"Piano della walk ({persona})")
+        # Tiers for a category nobody has: later enrolments in the walk need no funding for it.
+        return w.form_as(persona, reverse(url_name(key), kwargs=kwargs), name=name, tiers="dirigenti: 500")
+
+    return data
+
+
+def _fund_form(w: World, kwargs: dict) -> dict:
+    organisation = reverse("welfare:organisation", kwargs={"territory": "milano", "slug": w.organisation.slug})
+    form = w.form_as("org_admin", organisation, action=reverse("welfare:plan_fund", kwargs=kwargs), amount="1.000,50")
+    w.touch("welfare:plan_fund", form["key"][0])
+    return form
+
+
+def _worker_form(w: World, kwargs: dict) -> dict:
+    code = w.touch("welfare:worker_new", tax_code(2))
+    return {
+        "first_name": "Lucia",
+        "last_name": "Bruni",
+        "tax_code": code,
+        "email": "lucia.bruni@example.org",
+        "category": "",
+    }
+
+
+def _import_form(w: World, kwargs: dict) -> dict:
+    code = w.touch("welfare:worker_import", tax_code(3))
+    csv = f"codice_fiscale;nome;cognome;email\n{code};Marco;Neri;marco.neri@example.org\n"
+    return {"file": SimpleUploadedFile("lavoratori.csv", csv.encode(), content_type="text/csv")}
+
+
+def _service_form(w: World, kwargs: dict) -> dict:
+    slug = w.touch("welfare:service_new#post", "doposcuola-della-walk")
+    return w.form_as(
+        "provider_staff",
+        reverse("welfare:service_new", kwargs=kwargs),
+        title="Doposcuola della walk",
+        slug=slug,
+        description="Compiti e merenda.",
+        category=Category.EDUCATION,
+        delivery="online",
+        price="80",
+    )
+
+
+def _edited_service(w: World) -> dict:
+    service = w.touch("welfare:service_edit#post", make_service(w.service.provider, address="Via Padova 21"))
+    return {"territory": "milano", "slug": service.provider.slug, "service_slug": service.slug}
+
+
+# The buyer of a voucher, or the staff of its provider (Perm.REDEEM_VOUCHERS).
+BUYER_OR_PROVIDER = frozenset({"worker", "provider_staff"})
+SERVICE_RENAMED = "Servizio rinominato dalla walk"
 
 ROUTES: dict[str, Route] = {
     "core:home": Route(PUBLIC),
@@ -507,6 +708,167 @@ ROUTES: dict[str, Route] = {
         data=_summary_form,
         changed=lambda table: _refetch(table).summary == SUMMARY,
     ),
+    # --- welfare: the public catalogue ------------------------------------------------------------
+    "welfare:catalogue": Route(PUBLIC, milano()),
+    "welfare:catalogue#search": Route(PUBLIC, milano(), data={"q": "yoga", "categoria": "f", "municipio": "3"}),
+    "welfare:catalogue#near": Route(PUBLIC, milano(), data={"lat": "45.48", "lon": "9.22"}),
+    "welfare:catalogue_map": Route(PUBLIC, milano()),
+    "welfare:service": Route(PUBLIC, milano(slug=lambda w: w.service.slug)),
+    # --- welfare: workers -------------------------------------------------------------------------
+    "welfare:order": Route(
+        RESTRICTED,
+        _new_service("welfare:order"),
+        method="post",
+        may=WORKER,
+        data=_order_form,
+        changed=lambda service: Order.objects.filter(service=service).exists(),
+    ),
+    "welfare:propose_provider": Route(RESTRICTED, milano(), may=WORKER),
+    "welfare:propose_provider#post": Route(
+        RESTRICTED,
+        milano(),
+        method="post",
+        may=WORKER,
+        data=_proposal_form,
+        changed=lambda name: ProviderProposal.objects.filter(name=name).exists(),
+    ),
+    # Everyone signed in has a page; it is empty for who is not an enrolled worker.
+    "welfare:my_welfare": Route(SIGNED_IN),
+    "welfare:refund_new": Route(SIGNED_IN),
+    "welfare:refund_new#post": Route(
+        RESTRICTED,
+        method="post",
+        may=WORKER,
+        data=_refund_form,
+        refused=200,  # the empty page again: no wallet to ask from
+        changed=lambda description: RefundRequest.objects.filter(description=description).exists(),
+    ),
+    "welfare:declare_children": Route(
+        RESTRICTED,
+        lambda w: {"worker_id": w.touch("welfare:declare_children", w.worker).pk},
+        method="post",
+        may=WORKER,
+        data=lambda w, kw: {f"w{w.worker.pk}-has_dependent_children": "on"},
+        refused=404,
+        changed=lambda worker: _refetch(worker).has_dependent_children,
+    ),
+    "welfare:refund_receipt": Route(
+        RESTRICTED, lambda w: {"pk": w.refund.pk}, may=frozenset({"worker", "org_admin"}), refused=404
+    ),
+    "welfare:voucher": Route(RESTRICTED, lambda w: {"code": w.order.code}, may=BUYER_OR_PROVIDER, refused=404),
+    "welfare:voucher_pdf": Route(RESTRICTED, lambda w: {"code": w.order.code}, may=BUYER_OR_PROVIDER, refused=404),
+    "welfare:cancel_order": Route(
+        RESTRICTED,
+        lambda w: {"code": w.new_order("welfare:cancel_order").code},
+        method="post",
+        may=BUYER_OR_PROVIDER,
+        refused=404,
+        changed=lambda order: _refetch(order).status == Order.Status.CANCELLED,
+    ),
+    # --- welfare: the firm's admin ----------------------------------------------------------------
+    "welfare:organisation": Route(RESTRICTED, firm_welfare(), may=WELFARE_ADMIN),
+    "welfare:plan_new": Route(RESTRICTED, firm_welfare(), may=WELFARE_ADMIN),
+    "welfare:plan_new#post": Route(
+        RESTRICTED,
+        firm_welfare(),
+        method="post",
+        may=WELFARE_ADMIN,
+        data=_plan_form("welfare:plan_new#post", "org_admin"),
+        changed=lambda name: Plan.objects.filter(name=name).exists(),
+    ),
+    "welfare:plan_fund": Route(
+        RESTRICTED,
+        firm_welfare(plan_id=lambda w: w.plan.pk),
+        method="post",
+        may=WELFARE_ADMIN,
+        data=_fund_form,
+        changed=lambda key: Transfer.objects.filter(kind=Transfer.Kind.FUNDING, key__endswith=f":{key}").exists(),
+    ),
+    "welfare:plan_join": Route(
+        RESTRICTED,
+        firm_welfare(plan_id=lambda w: w.touch("welfare:plan_join", w.pooled_plan).pk),
+        method="post",
+        may=WELFARE_ADMIN,
+        changed=lambda plan: PlanParticipant.objects.filter(plan=plan).exists(),
+    ),
+    "welfare:worker_new": Route(
+        RESTRICTED,
+        firm_welfare(),
+        method="post",
+        may=WELFARE_ADMIN,
+        data=_worker_form,
+        changed=lambda code: Worker.objects.filter(tax_code=code).exists(),
+    ),
+    "welfare:worker_import": Route(
+        RESTRICTED,
+        firm_welfare(),
+        method="post",
+        may=WELFARE_ADMIN,
+        ok=200,  # the import's report
+        data=_import_form,
+        changed=lambda code: Worker.objects.filter(tax_code=code).exists(),
+    ),
+    "welfare:refund_decide": Route(
+        RESTRICTED,
+        firm_welfare(pk=lambda w: w.pending_refund("welfare:refund_decide").pk),
+        method="post",
+        may=WELFARE_ADMIN,
+        data={"decision": "approve", "reason": ""},
+        changed=lambda refund: _refetch(refund).status == RefundRequest.Status.APPROVED,
+    ),
+    "welfare:payroll_export": Route(
+        RESTRICTED, firm_welfare(year=lambda w: timezone.localdate().year), may=WELFARE_ADMIN
+    ),
+    # --- welfare: the provider's desk -------------------------------------------------------------
+    "welfare:provider": Route(RESTRICTED, provider_desk(), may=PROVIDER_STAFF),
+    "welfare:provider#post": Route(
+        RESTRICTED,
+        provider_desk(),
+        method="post",
+        may=PROVIDER_STAFF,
+        ok=200,  # the desk again, saying whose voucher it was
+        data=lambda w, kw: {"code": w.new_order("welfare:provider#post").code},
+        changed=lambda order: _refetch(order).status == Order.Status.REDEEMED,
+    ),
+    "welfare:service_new": Route(RESTRICTED, provider_desk(), may=PROVIDER_STAFF),
+    "welfare:service_new#post": Route(
+        RESTRICTED,
+        provider_desk(),
+        method="post",
+        may=PROVIDER_STAFF,
+        data=_service_form,
+        changed=lambda slug: Service.objects.filter(slug=slug).exists(),
+    ),
+    "welfare:service_edit": Route(RESTRICTED, provider_desk(service_slug=lambda w: w.service.slug), may=PROVIDER_STAFF),
+    "welfare:service_edit#post": Route(
+        RESTRICTED,
+        _edited_service,
+        method="post",
+        may=PROVIDER_STAFF,
+        data=lambda w, kw: w.form_as(
+            "provider_staff", reverse("welfare:service_edit", kwargs=kw), title=SERVICE_RENAMED
+        ),
+        changed=lambda service: _refetch(service).title == SERVICE_RENAMED,
+    ),
+    "welfare:statement#pdf": Route(RESTRICTED, this_month("pdf"), may=PROVIDER_STAFF),
+    "welfare:statement#csv": Route(RESTRICTED, this_month("csv"), may=PROVIDER_STAFF),
+    # --- welfare: the coordinator -----------------------------------------------------------------
+    "welfare:coordination": Route(RESTRICTED, milano()),
+    "welfare:pooled_plan_new": Route(RESTRICTED, milano()),
+    "welfare:pooled_plan_new#post": Route(
+        RESTRICTED,
+        milano(),
+        method="post",
+        data=_plan_form("welfare:pooled_plan_new#post", "coordinator"),
+        changed=lambda name: Plan.objects.filter(name=name, organisation=None).exists(),
+    ),
+    "welfare:proposal_decide": Route(
+        RESTRICTED,
+        milano(pk=lambda w: w.proposal("welfare:proposal_decide").pk),
+        method="post",
+        data={"decision": "invite"},
+        changed=lambda proposal: _refetch(proposal).status == ProviderProposal.Status.INVITED,
+    ),
 }
 
 
@@ -642,6 +1004,33 @@ def test_bergamo_coordinator_cannot_reach_a_milan_event_through_bergamo_urls(cli
     assert not WorkingTable.objects.filter(summary="Da Bergamo").exists()
 
 
+def test_bergamo_coordinator_cannot_reach_milan_welfare_through_bergamo_urls(client_as, other_coordinator, world):
+    proposal = world.proposal("bergamo")
+    client = client_as(other_coordinator)
+    firm = {"territory": "bergamo", "slug": world.organisation.slug}
+    coop = {"territory": "bergamo", "slug": world.service.provider.slug}
+
+    assert client.get(reverse("welfare:service", kwargs={**coop, "slug": world.service.slug})).status_code == 404
+    for name, kwargs in [
+        ("welfare:organisation", firm),
+        ("welfare:plan_new", firm),
+        ("welfare:payroll_export", {**firm, "year": timezone.localdate().year}),
+        ("welfare:provider", coop),
+        ("welfare:service_new", coop),
+        ("welfare:service_edit", {**coop, "service_slug": world.service.slug}),
+    ]:
+        assert client.get(reverse(name, kwargs=kwargs)).status_code == 404, name
+    decide = reverse("welfare:proposal_decide", kwargs={"territory": "bergamo", "pk": proposal.pk})
+    assert client.post(decide, {"decision": "invite"}).status_code == 404
+    redeem = reverse("welfare:provider", kwargs=coop)
+    assert client.post(redeem, {"code": world.order.code}).status_code == 404
+    approve = reverse("welfare:refund_decide", kwargs={**firm, "pk": world.refund.pk})
+    assert client.post(approve, {"decision": "approve"}).status_code == 404
+    assert _refetch(proposal).status == ProviderProposal.Status.NEW
+    assert _refetch(world.order).status == Order.Status.ISSUED
+    assert _refetch(world.refund).status == RefundRequest.Status.PENDING
+
+
 def test_milan_coordinator_is_refused_on_bergamo_coordination_pages(client_as, personas, other_territory):
     client = client_as(personas["coordinator"])
     for name in ("network:join_requests", "network:audit_log"):
@@ -680,6 +1069,19 @@ MAY: dict[tuple[Perm, str], set[str]] = {
     (Perm.EDIT_ORGANISATION, "firm"): {"coordinator", "org_admin"},
     (Perm.EDIT_ORGANISATION, "coop"): {"coordinator"},
     (Perm.EDIT_ORGANISATION, "bergamo_org"): {"other_coordinator"},
+    (Perm.MANAGE_NETWORK_WELFARE, "milano"): {"coordinator"},
+    (Perm.MANAGE_NETWORK_WELFARE, "bergamo"): {"other_coordinator"},
+    # Workers' enrolment, refunds and a provider's buyers stay with the organisation's own roles
+    # (OWN_ORGANISATION_ONLY): no coordinator, of this territory or another, may.
+    (Perm.MANAGE_WELFARE, "firm"): {"org_admin"},
+    (Perm.MANAGE_WELFARE, "coop"): set(),
+    (Perm.MANAGE_WELFARE, "bergamo_org"): set(),
+    (Perm.MANAGE_SERVICES, "firm"): {"org_admin"},
+    (Perm.MANAGE_SERVICES, "coop"): {"provider_staff"},
+    (Perm.MANAGE_SERVICES, "bergamo_org"): set(),
+    (Perm.REDEEM_VOUCHERS, "firm"): {"org_admin", "org_staff"},
+    (Perm.REDEEM_VOUCHERS, "coop"): {"provider_staff"},
+    (Perm.REDEEM_VOUCHERS, "bergamo_org"): set(),
 }
 TERRITORIES = {"milano", "bergamo"}
 EVENTS = {"firm_event", "coop_event", "unorganised_event", "bergamo_event"}

@@ -99,6 +99,12 @@ def test_the_openapi_document_lists_every_endpoint_with_app_named_ids(client, db
         "/api/v1/registrations/{token}/cancel": {"post": "events_cancel_registration"},
         "/api/v1/events/{event_id}/check-ins": {"post": "events_check_in"},
         "/api/v1/me": {"get": "accounts_me"},
+        "/api/v1/welfare/services": {"get": "welfare_list_services"},
+        "/api/v1/welfare/services/{service_id}": {"get": "welfare_get_service"},
+        "/api/v1/welfare/wallets": {"get": "welfare_list_wallets"},
+        "/api/v1/welfare/orders": {"post": "welfare_create_order", "get": "welfare_list_orders"},
+        "/api/v1/welfare/vouchers/redeem": {"post": "welfare_redeem_voucher"},
+        "/api/v1/welfare/refunds": {"post": "welfare_request_refund", "get": "welfare_list_refunds"},
     }
     assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"BearerToken": []}]
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import core.storage
 import welfare.models
 from django.conf import settings
 from django.db import migrations, models
@@ -236,7 +237,7 @@ class Migration(migrations.Migration):
                 ('amount_cents', models.PositiveIntegerField(verbose_name='importo (centesimi)')),
                 ('description', models.CharField(max_length=300, verbose_name='descrizione della spesa')),
                 ('expense_date', models.DateField(verbose_name='data della spesa')),
-                ('receipt', models.FileField(upload_to=welfare.models.receipt_path, verbose_name='ricevuta')),
+                ('receipt', models.FileField(storage=core.storage.private_storage, upload_to=welfare.models.receipt_path, verbose_name='ricevuta')),
                 ('status', models.CharField(choices=[('pending', 'In valutazione'), ('approved', 'Approvato'), ('rejected', 'Respinto')], default='pending', max_length=10, verbose_name='stato')),
                 ('reason', models.TextField(blank=True, verbose_name='motivazione')),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),

@@ -7,7 +7,8 @@ from stdnum.it import codicefiscale
 
 from conftest import make_organisation
 from welfare import services
-from welfare.models import Category, FringeThreshold, Service, Worker
+from welfare.demo import ensure_fringe_thresholds
+from welfare.models import Category, Service, Worker
 
 _counter = iter(range(1, 1_000_000))
 
@@ -20,11 +21,7 @@ def tax_code(n: int) -> str:
 
 def ensure_thresholds() -> None:
     # Seeded by migration 0002; a transactional test's flush may have removed them.
-    for year, amount, with_children in [(2024, 100000, 200000), (2025, 100000, 200000), (2028, 25823, 25823)]:
-        FringeThreshold.objects.get_or_create(
-            from_year=year, defaults={"amount_cents": amount, "amount_with_children_cents": with_children,
-                                      "legal_basis": "test"},
-        )
+    ensure_fringe_thresholds()
 
 
 def make_provider(territory, name="Cooperativa Fornitrice", **fields):

@@ -1,5 +1,6 @@
 """The ledger under real concurrency, on SQLite and PostgreSQL: no overdraft, no double redemption."""
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,10 +20,8 @@ def _at_once(work, items, workers=20):
     errors = []
 
     def run(item):
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=30)
-        except threading.BrokenBarrierError:
-            pass
         try:
             return work(item)
         except Exception as exc:  # collected, asserted on by the test

@@ -1,14 +1,16 @@
 """The money: balanced transfers, no overdraft, idempotent retries, the tax cliff, verify_ledger."""
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 
 from core.models import AuditLog
 from welfare import ledger, services
-from welfare.models import Account, Category, Entry, Order, Transfer
+from welfare.models import Account, Category, Entry, Order, Plan, Transfer
 
 from .factories import enrol, ensure_thresholds, make_plan, make_provider, make_service
 
@@ -208,3 +210,32 @@ def test_post_transfer_refuses_an_unbalanced_transfer(world, territory, firm):
     pool = ledger.pool_account(world["plan"], firm)
     with pytest.raises(ValueError), transaction.atomic():
         ledger.post_transfer(territory=territory, kind="funding", key="x", legs=[(pool, 10), (pool, -5)])
+
+
+def test_expired_plans_return_or_carry_over_unused_credit_never_in_cash(territory, firm):
+    ensure_thresholds()
+    today = timezone.localdate()
+    last_year = today.year - 1
+    old_return = make_plan(firm, amount_cents=10000, name="Vecchio (restituzione)")
+    old_carry = make_plan(firm, amount_cents=20000, name="Vecchio (riporto)")
+    worker = enrol(firm, 7)
+    # Last year's plans, ended yesterday; this year's plan opened after the worker was enrolled.
+    Plan.objects.filter(pk__in=[old_return.pk, old_carry.pk]).update(
+        valid_from=date(last_year, 1, 1), valid_until=today - timedelta(days=1))
+    Plan.objects.filter(pk=old_return.pk).update(unused_credit="return")
+    current = make_plan(firm, amount_cents=5000, name="Nuovo")
+    with transaction.atomic():
+        services._open_wallet(plan=current, worker=worker, actor=None)
+    funding = ledger.funding_account(firm)
+    before = funding.balance_cents
+
+    call_command("close_expired_plans", stdout=io.StringIO())
+
+    balances = {w.plan_id: w.account.balance_cents for w in worker.wallets.select_related("account")}
+    assert balances == {old_return.pk: 0, old_carry.pk: 0, current.pk: 5000 + 20000}
+    funding.refresh_from_db()
+    assert funding.balance_cents == before + 10000
+    old_return.refresh_from_db()
+    assert old_return.status == "closed"
+    call_command("close_expired_plans", stdout=io.StringIO())  # again: nothing moves
+    assert ledger.verify() == []

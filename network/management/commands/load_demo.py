@@ -9,6 +9,7 @@ from core.models import Municipio, Territory
 from events import demo as events_demo
 from network import demo
 from network.models import Article, Organisation
+from welfare import demo as welfare_demo
 
 # A fixed TOTP secret for the demo coordinator, so the printed secret works in any authenticator app.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPMIREDEMO"
@@ -17,8 +18,14 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPMIREDEMO"
 class Command(BaseCommand):
     help = "Load the Milan demo network (MIRE). Running it again changes nothing."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        with transaction.atomic():
+            territory = self._load_network()
+        # After the network, in its own transactions: the welfare services are durable transactions.
+        welfare_demo.load(territory)
+        self._print_logins()
+
+    def _load_network(self):
         territory, _ = Territory.objects.get_or_create(slug=demo.TERRITORY["slug"], defaults=demo.TERRITORY)
         municipi = {}
         for number, name in demo.MUNICIPI:
@@ -49,6 +56,9 @@ class Command(BaseCommand):
                 TOTP.activate(user, DEMO_TOTP_SECRET)
             label = dict(Role.Kind.choices)[kind]
             self.stdout.write(f"  {label:<38} {email}")
+        return territory
+
+    def _print_logins(self):
         self.stdout.write(
             f"  Il coordinatore accede con un codice TOTP: aggiungi il segreto {DEMO_TOTP_SECRET} alla tua app "
             "di autenticazione, oppure usa `python manage.py totp_code coordinatore@mire.example.org`."

@@ -1,0 +1,36 @@
+"""A worker spends welfare credit in a real browser; the voucher page passes axe."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WORKER = "lavoratore@officine-lambrate.example.org"
+SERVICE = "/milano/welfare/servizi/doposcuola-equa/"
+
+
+def sign_in(page, email: str) -> None:
+    from network.demo import DEMO_PASSWORD
+
+    page.goto(f"/account/login/?next={SERVICE}")
+    page.fill("input[name='login']", email)
+    page.fill("input[name='password']", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type='submit']").click()
+
+
+def test_a_worker_buys_a_service_and_gets_a_voucher(demo, page, assert_accessible):
+    sign_in(page, WORKER)
+    assert page.url.endswith(SERVICE)
+    buy = page.get_by_role("button", name=re.compile("Acquista per"))
+    with page.expect_navigation():
+        buy.click()
+    assert "/welfare/voucher/" in page.url
+    code = page.locator("main .h3").inner_text().strip()
+    assert re.fullmatch(r"[2-9A-Z]{10}", code)
+    assert page.locator("main svg").count() == 1  # the QR
+    assert_accessible(page, f"voucher ({page.url})")
+    page.goto("/welfare/il-mio-welfare/")
+    assert "420,00" in page.locator("main").inner_text()  # 600,00 − 180,00
+    assert_accessible(page, "my welfare")

@@ -1,0 +1,250 @@
+"""The welfare pages as each persona uses them: catalogue, buying, the firm's desk, the provider's till."""
+
+import re
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from welfare import services
+from welfare.models import Category, Order, Plan, ProviderProposal, RefundRequest, Worker
+
+from .factories import enrol, ensure_thresholds, make_plan, make_service, tax_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(territory, firm, coop, personas, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ensure_thresholds()
+    make_plan(firm, amount_cents=30000, fund_cents=300000)
+    worker = enrol(firm, 1, user=personas["worker"])
+    service = make_service(coop, price_cents=12000, title="Doposcuola del quartiere", category=Category.EDUCATION,
+                           latitude="45.47", longitude="9.2")
+    return {"worker": worker, "service": service}
+
+
+FIRM = "/milano/organizzazioni/officine-test"
+
+
+def hidden(response, name) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', response.content.decode()).group(1)
+
+
+def test_catalogue_lists_filters_and_serves_its_fragment(client, world, coop):
+    make_service(coop, title="Corso di yoga", category=Category.WELLBEING)
+    page = client.get("/milano/welfare/")
+    assert page.status_code == 200 and "Doposcuola del quartiere" in page.content.decode()
+    filtered = client.get("/milano/welfare/", {"categoria": "f"}, HTTP_HX_REQUEST="true")
+    assert "Corso di yoga" in filtered.content.decode() and "Doposcuola" not in filtered.content.decode()
+    assert "<html" not in filtered.content.decode()
+    empty = client.get("/milano/welfare/", {"q": "nessunaparolacosì"})
+    assert "Nessun risultato" in empty.content.decode()
+    points = client.get("/milano/welfare/mappa.json").json()["points"]
+    assert points == [{"name": "Doposcuola del quartiere", "lat": 45.47, "lon": 9.2,
+                       "url": world["service"].get_absolute_url()}]
+    bad = client.get("/milano/welfare/", {"lat": "999", "lon": "9"})
+    assert bad.status_code == 200 and "Corso di yoga" in bad.content.decode()  # the bad point is ignored, shown
+
+
+def test_a_worker_buys_from_the_service_page_once_even_clicking_twice(client_as, world, personas):
+    client = client_as(personas["worker"])
+    page = client.get(world["service"].get_absolute_url())
+    assert "Acquista per 120,00" in page.content.decode()
+    form = {"key": hidden(page, "key"), "wallet": hidden(page, "wallet")}
+    url = f"{world['service'].get_absolute_url()}acquista/"
+    first = client.post(url, form)
+    second = client.post(url, form)
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == order.get_absolute_url()
+    voucher = client.get(order.get_absolute_url())
+    assert order.code in voucher.content.decode() and "<svg" in voucher.content.decode()
+    assert client.get(f"{order.get_absolute_url()}pdf/")["Content-Type"] == "application/pdf"
+    mine = client.get("/welfare/il-mio-welfare/").content.decode()
+    assert "180,00" in mine and "Doposcuola del quartiere" in mine
+
+
+def test_the_employer_never_sees_a_workers_voucher(client_as, world, personas):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    for persona in ("org_admin", "org_staff", "coordinator", "outsider"):
+        assert client_as(personas[persona]).get(order.get_absolute_url()).status_code == 404, persona
+    assert client_as(personas["provider_staff"]).get(order.get_absolute_url()).status_code == 200
+
+
+def test_the_firm_creates_a_plan_and_bad_tiers_change_nothing(client_as, world, personas, firm):
+    client = client_as(personas["org_admin"])
+    year = timezone.localdate().year
+    base = {"name": "Piano impiegati", "valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31",
+            "categories": ["f_bis", "f_ter"], "unused_credit": "return"}
+    refused = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "impiegati: 300\nimpiegati: 400"})
+    assert refused.status_code == 422 and "compare due volte" in refused.content.decode()
+    refused = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "quadri: dieci euro"})
+    assert refused.status_code == 422
+    assert Plan.objects.count() == 1
+    made = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "impiegati: 300\nquadri: 450,50"})
+    assert made.status_code == 302
+    plan = Plan.objects.get(name="Piano impiegati")
+    assert {t.worker_category: t.amount_cents for t in plan.tiers.all()} == {"impiegati": 30000, "quadri": 45050}
+
+
+def test_enrolling_checks_the_codice_fiscale_and_invites(client_as, world, personas, django_capture_on_commit_callbacks):
+    client = client_as(personas["org_admin"])
+    bad = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
+                                                           "tax_code": "RSSMRA85T10A562X", "email": "anna@example.org"})
+    assert bad.status_code == 422 and "carattere di controllo" in bad.content.decode()
+    assert Worker.objects.count() == 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        good = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
+                                                                "tax_code": tax_code(42), "email": "anna@example.org"})
+    assert good.status_code == 302
+    assert Worker.objects.get(email="anna@example.org").wallets.get().account.balance_cents == 30000
+    assert mail.outbox and "password" in mail.outbox[-1].body.lower()
+
+
+def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world, personas):
+    client = client_as(personas["org_admin"])
+    rows = "\n".join([
+        "codice_fiscale;nome;cognome;email;categoria",
+        f"{tax_code(10)};Luca;Bianchi;luca@example.org;",
+        "RSSMRA85T10A562X;Rosa;Verdi;rosa@example.org;",
+        f"{tax_code(11)};Ugo;Neri;non-una-email;",
+        f"{tax_code(12)};Ida;Riva;ida@example.org;",
+        f"{tax_code(12)};Ida;Riva;ida2@example.org;",
+    ])
+    answer = client.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
+    text = answer.content.decode()
+    assert answer.status_code == 200
+    assert "2 lavoratori iscritti" in text and "3 righe non importate" in text
+    assert "ripetuto nel file" in text and "email non valida" in text
+    assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
+                                                                  "ida@example.org"}
+
+
+def test_csv_import_is_all_or_nothing_when_the_pool_runs_out(client_as, territory, firm, personas):
+    ensure_thresholds()
+    make_plan(firm, amount_cents=30000, fund_cents=60000)  # enough for two
+    rows = "codice_fiscale,nome,cognome,email\n" + "\n".join(
+        f"{tax_code(n)},Nome{n},Prova,p{n}@example.org" for n in range(20, 23)
+    )
+    answer = client_as(personas["org_admin"]).post(
+        f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())}
+    )
+    assert answer.status_code == 422 and "Nessuna riga del file è stata importata" in answer.content.decode()
+    assert not Worker.objects.exists()
+
+
+def test_refund_by_the_web_then_rejected_with_a_reason(client_as, world, personas, django_capture_on_commit_callbacks):
+    worker_client = client_as(personas["worker"])
+    page = worker_client.get("/welfare/rimborsi/nuovo/")
+    form = {"key": hidden(page, "key"), "wallet": world["worker"].wallets.get().pk, "category": "f_bis",
+            "amount": "50", "description": "Retta del nido", "expense_date": date.today().isoformat()}
+    exe = worker_client.post("/welfare/rimborsi/nuovo/", {**form, "receipt": SimpleUploadedFile("r.pdf", b"MZ\x90")})
+    assert exe.status_code == 422 and not RefundRequest.objects.exists()
+    sent = worker_client.post("/welfare/rimborsi/nuovo/", {**form, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
+    assert sent.status_code == 302
+    refund = RefundRequest.objects.get()
+    admin = client_as(personas["org_admin"])
+    assert admin.get(f"/welfare/rimborsi/{refund.pk}/ricevuta/")["Content-Type"] == "application/pdf"
+    admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": ""})
+    assert RefundRequest.objects.get().status == "pending"  # a rejection needs its reason
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": "Manca il codice fiscale"})
+    assert RefundRequest.objects.get().status == "rejected"
+    assert "Manca il codice fiscale" in mail.outbox[-1].body
+    mine = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    assert "Respinto" in mine and "Manca il codice fiscale" in mine and "300,00" in mine
+
+
+def test_a_firm_has_no_provider_desk(client_as, world, personas):
+    for persona in ("org_admin", "org_staff"):
+        client = client_as(personas[persona])
+        assert client.get(f"{FIRM}/fornitore/").status_code == 403
+        assert client.get(f"{FIRM}/fornitore/rendiconto-2026-01.csv").status_code == 403
+
+
+def test_absurd_years_are_not_errors(client_as, world, personas):
+    admin = client_as(personas["org_admin"])
+    assert admin.get(f"{FIRM}/welfare/", {"anno": "0"}).status_code == 200
+    assert admin.get(f"{FIRM}/welfare/", {"anno": "99999999999"}).status_code == 200
+    assert admin.get(f"{FIRM}/welfare/cedolino-2019.csv").status_code == 404
+    till = client_as(personas["provider_staff"])
+    assert till.get("/milano/organizzazioni/coop-test/fornitore/rendiconto-0000-05.pdf").status_code == 404
+
+
+def test_the_provider_redeems_by_typed_code_and_gets_its_statement(client_as, world, personas):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    till = client_as(personas["provider_staff"])
+    answer = till.post("/milano/organizzazioni/coop-test/fornitore/", {"code": order.code.lower()})
+    assert "ora utilizzato" in answer.content.decode()
+    again = till.post("/milano/organizzazioni/coop-test/fornitore/", {"code": order.code})
+    assert again.status_code == 422 and "già utilizzato" in again.content.decode()
+    month = timezone.localdate()
+    csv = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.csv")
+    assert order.code in csv.content.decode("utf-8-sig") and "120,00" in csv.content.decode("utf-8-sig")
+    pdf = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_spending_report_hides_groups_under_five_and_payroll_gives_only_amounts(client_as, territory, firm, coop, personas):
+    ensure_thresholds()
+    make_plan(firm, amount_cents=100000)
+    education = make_service(coop, category=Category.EDUCATION, price_cents=1000, title="Nido")
+    care = make_service(coop, category=Category.CARE, price_cents=2000, title="Badante")
+    sport = make_service(coop, category=Category.WELLBEING, price_cents=3000, title="Piscina")
+    workers = [enrol(firm, n) for n in range(30, 37)]
+    for w in workers[:6]:
+        services.place_order(worker=w, service=education, key="e", actor=None)
+    for w in workers[:5]:
+        services.place_order(worker=w, service=sport, key="s", actor=None)
+    services.place_order(worker=workers[6], service=care, key="c", actor=None)  # one person: must not show
+
+    page = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/").content.decode()
+    report = page[page.index("Utilizzo per categoria"):]
+    assert "Badante" not in page and "Piscina" not in page  # never what one person bought
+    assert "150,00" in report  # sport: 5 people
+    assert "20,00" not in report  # care: 1 person, hidden
+    assert "60,00" not in report  # education: the smallest other group, hidden too (else total − shown = care)
+    csv = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/cedolino-{timezone.localdate().year}.csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Codice fiscale;Cognome;Nome;Importo esente (euro);Importo imponibile (euro)"
+    assert f"{workers[0].tax_code};Prova;Nome30;40,00;0,00" in lines
+    assert not any("Nido" in line or "Piscina" in line for line in lines)
+
+
+def test_a_worker_proposes_a_provider_and_the_coordinator_invites_it(
+    client_as, world, personas, django_capture_on_commit_callbacks
+):
+    answer = client_as(personas["worker"]).post("/milano/welfare/proponi-fornitore/", {
+        "name": "Asilo Il Girotondo", "email": "info@girotondo.example.org", "category": "f_bis", "city": "Milano",
+    })
+    assert answer.status_code == 302
+    proposal = ProviderProposal.objects.get()
+    assert client_as(personas["org_admin"]).get("/milano/welfare/proponi-fornitore/").status_code == 403
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(personas["coordinator"]).post(f"/milano/coordinamento/welfare/proposte/{proposal.pk}/",
+                                                {"decision": "invite"})
+    assert ProviderProposal.objects.get().status == "invited"
+    assert mail.outbox[-1].to == ["info@girotondo.example.org"] and "/milano/aderisci/" in mail.outbox[-1].body
+
+
+def test_a_pooled_plan_draws_each_firm_on_its_own_share(territory, firm, personas):
+    from conftest import make_organisation
+
+    ensure_thresholds()
+    small = make_organisation(territory, "Piccola Srl", size_class="micro")
+    year = timezone.localdate().year
+    pooled = services.create_plan(territory=territory, organisation=None, name="Rete", year=year,
+                                  valid_from=date(year, 1, 1), valid_until=date(year, 12, 31), categories=["f_bis"],
+                                  unused_credit="return", tiers={"": 20000}, actor=personas["coordinator"])
+    for org in (firm, small):
+        services.join_pooled_plan(plan=pooled, organisation=org, actor=None)
+    services.fund_plan(plan=pooled, organisation=firm, amount_cents=20000, key="f", actor=None)
+    enrol(firm, 50)
+    with pytest.raises(services.PoolTooSmall):
+        enrol(small, 51)  # the firm's money does not pay for another firm's workers
