@@ -7,7 +7,7 @@
 given capacity and no questions, tables or organisers, and prints `{"id": …, "capacity": …}`. Each
 call makes a new event (its slug carries the time), so every run of a writing scenario starts from
 an empty event even with --keep-data. `count-event` prints the event's registrations by status, its
-capacity and its `seats_taken` counter as JSON.
+capacity and its `seats_taken` counter as JSON. `welfare-ids` and `count-welfare` serve welfare_spend.
 
 It runs as a separate process with the app's environment, like generate.py: run.py itself does not
 load Django.
@@ -28,11 +28,14 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Sum  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.models import ApiToken  # noqa: E402
 from core.models import Territory  # noqa: E402
 from events.models import Event, Registration  # noqa: E402
+from welfare import ledger  # noqa: E402
+from welfare.models import Account, Category, Order, Service, Wallet  # noqa: E402
 
 TERRITORY = "milano"  # as in generate.py and scenarios.py
 
@@ -72,6 +75,24 @@ def count_event(event_id: int) -> dict:
     }
 
 
+def welfare_ids() -> dict:
+    """How many bench wallets (worker n holds token n), and services they can buy (no fringe benefits)."""
+    services = (
+        Service.objects.filter(slug__startswith="bench-servizio-", is_published=True, provider__is_active=True)
+        .exclude(category=Category.FRINGE).order_by("pk").values_list("pk", flat=True)[:500]
+    )
+    return {"wallets": ApiToken.objects.filter(name="bench").count(), "services": list(services)}
+
+
+def count_welfare() -> dict:
+    """After welfare_spend: the orders, wallets that spent more than they were given, the ledger's proof."""
+    spent = Order.objects.standing().values("wallet").annotate(total=Sum("amount_cents"))
+    given = dict(Wallet.objects.values_list("pk", "tier__amount_cents"))
+    overspent = sum(1 for row in spent if row["total"] > given[row["wallet"]])
+    negative = Account.objects.filter(kind=Account.Kind.WALLET, balance_cents__lt=0).count()
+    return {"orders": Order.objects.count(), "overdrafts": overspent + negative, "ledger_problems": len(ledger.verify())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,8 +100,17 @@ def main() -> None:
     create.add_argument("--capacity", type=int, required=True)
     count = commands.add_parser("count-event")
     count.add_argument("event_id", type=int)
+    commands.add_parser("welfare-ids")
+    commands.add_parser("count-welfare")
     args = parser.parse_args()
-    result = create_event(args.capacity) if args.command == "create-event" else count_event(args.event_id)
+    if args.command == "create-event":
+        result = create_event(args.capacity)
+    elif args.command == "count-event":
+        result = count_event(args.event_id)
+    elif args.command == "welfare-ids":
+        result = welfare_ids()
+    else:
+        result = count_welfare()
     print(json.dumps(result))
 
 

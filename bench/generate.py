@@ -25,6 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import welfare_data  # noqa: E402  (bench/, next to this file)
 from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max  # noqa: E402
@@ -360,6 +361,7 @@ def main() -> None:
     started = time.monotonic()
     with transaction.atomic():
         counts = Generator(args.scale).run()
+        counts.update(welfare_data.generate(args.scale))
         record_scale(args.scale)
     # Fresh statistics, or the planner guesses at an empty table's row counts for the first minute.
     with connection.cursor() as cursor:

@@ -26,7 +26,7 @@ from pathlib import Path
 import load
 import machine
 import psycopg
-from scenarios import SCENARIOS, Scenario
+from scenarios import SCENARIOS, Scenario, welfare_spend_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -80,6 +80,12 @@ def run_scenarios(args: argparse.Namespace, base_url: str, *, env: dict[str, str
     other_cpu = machine.OtherCpu(own_pids)
     for name in args.scenarios:
         scenario = SCENARIOS[name]
+        if scenario.fixture == "wallets":
+            ids = fixture(env, "welfare-ids")
+            if not ids["services"] or not ids["wallets"]:
+                sys.exit(f"{name}: the bench database holds no welfare data; run without --keep-data")
+            requests = welfare_spend_requests(wallets=ids["wallets"], services=ids["services"])
+            scenario = dataclasses.replace(scenario, requests=requests)
         check_scenario(scenario, base_url)
         options = {"concurrency": args.concurrency, "threads": WRK_THREADS}
         measured, event_id = scenario, None
@@ -106,6 +112,9 @@ def run_scenarios(args: argparse.Namespace, base_url: str, *, env: dict[str, str
         problems = []
         if event_id is not None:
             fields, problems = event_outcome(fixture(env, "count-event", str(event_id)))
+            line += " " + fields
+        if scenario.fixture == "wallets":
+            fields, problems = wallets_outcome(fixture(env, "count-welfare"))
             line += " " + fields
         print(line, flush=True)
         lines.append(line)
@@ -173,6 +182,9 @@ def prepare_database(database: str, env: dict[str, str], *, scale: str, keep_dat
     if keep_data and stored_scale(database) == scale:
         print(f"# reusing the {database} bench database at scale {scale}", flush=True)
         manage(env, "migrate", "--noinput", "--verbosity=0")
+        # A bench database made before the welfare scenarios existed gets their data now.
+        subprocess.run([PY, str(BENCH_DIR / "welfare_data.py"), f"--scale={scale}", "--if-missing"], cwd=ROOT, env=env,
+                       check=True)
         return
     if database == "sqlite":
         for suffix in ("", "-wal", "-shm"):
@@ -320,6 +332,18 @@ def fixture(env: dict[str, str], *command: str) -> dict:
         [PY, str(BENCH_DIR / "fixtures.py"), *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def wallets_outcome(counts: dict) -> tuple[str, list[str]]:
+    """welfare_spend's extra fields: `overdrafts` (wallets that spent more than they were given, or
+    went negative) and `ledger_problems` (what `manage.py verify_ledger` would report) must be 0."""
+    problems = []
+    if counts["overdrafts"]:
+        problems.append(f"# error: {counts['overdrafts']} wallets overdrawn")
+    if counts["ledger_problems"]:
+        problems.append(f"# error: verify_ledger finds {counts['ledger_problems']} problems")
+    fields = f"orders={counts['orders']} overdrafts={counts['overdrafts']} ledger_problems={counts['ledger_problems']}"
+    return fields, problems
 
 
 def event_outcome(counts: dict) -> tuple[str, list[str]]:

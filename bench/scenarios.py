@@ -5,6 +5,9 @@ replaced by a number unique to that request across the whole run (the wrk thread
 id, a dash, a counter), so a POST scenario can send bodies that never collide, e.g.
 `Request("/api/v1/...", method="POST", body='{"email": "w{seq}@example.org"}', headers=JSON)`.
 
+A scenario with `fixture="wallets"` (welfare_spend) gets its requests from `welfare_spend_requests`
+once run.py knows the data; afterwards run.py counts overdrafts and runs the ledger's proof.
+
 A scenario with `fixture="event"` writes to one event: run.py creates a fresh published event before
 the warm-up and another before the measured run (bench/fixtures.py), puts its id where a path says
 `{event}`, and afterwards counts that event's registrations (see bench/README.md).
@@ -136,6 +139,42 @@ def registration_rush_requests() -> list[Request]:
     return [Request("/api/v1/events/{event}/registrations", method="POST", headers=JSON, body=body)]
 
 
+# The API key of bench worker n (bench/welfare_data.py stores it hashed).
+BENCH_TOKEN = "mire_bench-worker-{n}"
+
+
+def welfare_spend_requests(*, wallets: int, services: list[int]) -> list[Request]:
+    """Workers spend their credit through the API, each with their own token and wallet.
+
+    Request n is worker n buying one of the catalogue's services (not fringe benefits, whose yearly
+    threshold would refuse most purchases), with a fresh `Idempotency-Key`, as a till app or the
+    workers' phones would send. bench/fixtures.py says how many wallets there are and which services.
+    """
+    return [
+        Request(
+            "/api/v1/welfare/orders",
+            method="POST",
+            headers={**JSON, "Authorization": f"Bearer {BENCH_TOKEN.format(n=n)}", "Idempotency-Key": "spend-{seq}"},
+            body=json.dumps({"service": services[n % len(services)]}),
+        )
+        for n in range(wallets)
+    ]
+
+
+def catalogue_search_requests() -> list[Request]:
+    """The catalogue searched through the public API: words, a category, a place to sort by distance."""
+    base = f"/api/v1/welfare/services?territory={TERRITORY}"
+    near = ["&lat=45.4642&lon=9.1900", "&lat=45.4850&lon=9.2270", "&lat=45.4480&lon=9.1500", "&lat=45.5100&lon=9.1900"]
+    queries = [
+        "", "&q=doposcuola", "&q=assistenza+anziani", "&q=yoga", "&q=abbonamento", "&q=centro+estivo",
+        "&category=f_bis", "&category=f_ter", "&category=f", "&category=d_bis",
+        "&q=baby+sitting&category=f_bis", "&q=piscina&category=f", "&q=navigli", "&q=lambrate&category=f_bis",
+        "&category=f_bis&municipio=3", "&category=f_ter&municipio=7", "&delivery=at_home&category=f_ter",
+        "&q=palestra&page=2", "&category=f&page=3",
+    ]
+    return [Request(base + query + near[n % len(near)] * (n % 3 != 2)) for n, query in enumerate(queries)]
+
+
 # Ceiling first: the other scenarios are reported as a ratio of it.
 SCENARIOS = {
     scenario.name: scenario
@@ -150,5 +189,8 @@ SCENARIOS = {
             "registrations for one large event through the API, seats then waiting list",
             fixture="event",
         ),
+        # Its requests depend on the data (how many wallets, which services): run.py builds them.
+        Scenario("welfare_spend", [], "workers buying services with their wallets through the API", fixture="wallets"),
+        Scenario("catalogue_search", catalogue_search_requests(), "catalogue API: text, category, nearest first"),
     ]
 }

@@ -35,19 +35,18 @@ def post_transfer(*, territory, kind: str, key: str, legs: list[tuple[Account, i
     legs = [(account, amount) for account, amount in merged.values() if amount != 0]
     if len(legs) < 2 or sum(amount for _account, amount in legs) != 0:
         raise ValueError(f"A transfer needs two or more legs summing to zero, got {legs!r}")
-    # A savepoint: should the caller catch InsufficientFunds and go on, nothing of this transfer stays.
-    with transaction.atomic():
-        # The key first: a replay that slipped past the caller's own check fails here, before any balance moves.
-        transfer = Transfer.objects.create(
-            territory=territory, kind=kind, key=key, actor=_user_or_none(actor), memo=memo[:200]
-        )
-        for account, amount in sorted(legs, key=lambda leg: leg[0].pk):
-            rows = Account.objects.filter(pk=account.pk)
-            if amount < 0:
-                rows = rows.filter(Q(allows_negative=True) | Q(balance_cents__gte=-amount))
-            if rows.update(balance_cents=F("balance_cents") + amount) != 1:
-                raise InsufficientFunds(account)
-        Entry.objects.bulk_create(Entry(transfer=transfer, account=account, amount_cents=amount) for account, amount in legs)
+    # No savepoint (two round trips on every purchase): an exception from here must end the caller's
+    # transaction, as every service lets it. A caller that went on would leave a transfer without
+    # entries, which verify_ledger reports.
+    # The key first: a replay that slipped past the caller's own check fails here, before any balance moves.
+    transfer = Transfer.objects.create(territory=territory, kind=kind, key=key, actor=_user_or_none(actor), memo=memo[:200])
+    for account, amount in sorted(legs, key=lambda leg: leg[0].pk):
+        rows = Account.objects.filter(pk=account.pk)
+        if amount < 0:
+            rows = rows.filter(Q(allows_negative=True) | Q(balance_cents__gte=-amount))
+        if rows.update(balance_cents=F("balance_cents") + amount) != 1:
+            raise InsufficientFunds(account)
+    Entry.objects.bulk_create(Entry(transfer=transfer, account=account, amount_cents=amount) for account, amount in legs)
     for account, amount in legs:
         account.balance_cents += amount  # the caller's copies, for what it shows next
     return transfer
@@ -58,25 +57,25 @@ def _user_or_none(actor):
 
 
 def network_account(territory, kind: str) -> Account:
-    return _one_account(territory=territory, kind=kind, allows_negative=kind in Account.OUTSIDE)
+    return _one_account(territory_id=territory.pk, kind=kind, allows_negative=kind in Account.OUTSIDE)
 
 
 def funding_account(organisation) -> Account:
-    return _one_account(territory=organisation.territory, kind=Account.Kind.FIRM_FUNDING, organisation=organisation,
-                        allows_negative=True)
+    return _one_account(territory_id=organisation.territory_id, kind=Account.Kind.FIRM_FUNDING,
+                        organisation=organisation, allows_negative=True)
 
 
 def payable_account(provider) -> Account:
-    return _one_account(territory=provider.territory, kind=Account.Kind.PROVIDER_PAYABLE, organisation=provider)
+    return _one_account(territory_id=provider.territory_id, kind=Account.Kind.PROVIDER_PAYABLE, organisation=provider)
 
 
 def pool_account(plan, organisation) -> Account:
-    return _one_account(territory=plan.territory, kind=Account.Kind.PLAN_POOL, plan=plan, organisation=organisation)
+    return _one_account(territory_id=plan.territory_id, kind=Account.Kind.PLAN_POOL, plan=plan, organisation=organisation)
 
 
-def _one_account(*, territory, kind, organisation=None, plan=None, allows_negative=False) -> Account:
+def _one_account(*, territory_id, kind, organisation=None, plan=None, allows_negative=False) -> Account:
     """The account of this kind and owner, created the first time. Safe when two requests race to create it."""
-    lookup = {"territory": territory, "kind": kind, "organisation": organisation, "plan": plan}
+    lookup = {"territory_id": territory_id, "kind": kind, "organisation": organisation, "plan": plan}
     account = Account.objects.filter(**lookup).first()
     if account is not None:
         return account

@@ -355,7 +355,7 @@ def place_order(*, worker: Worker, service: Service, key: str, actor, wallet: Wa
         existing.is_replay = True
         return existing
     territory = worker.organisation.territory
-    service = Service.objects.select_related("provider").get(pk=service.pk)
+    # As the caller read it (with its provider): a price changed meanwhile applies to the next purchase.
     if not (service.is_published and service.provider.is_active and service.territory_id == territory.pk):
         raise NotEligible(_("Questo servizio non è disponibile."))
     today = timezone.localdate()

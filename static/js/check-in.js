@@ -1,4 +1,5 @@
-// Check-in: read the ticket's QR code with the device camera (jsQR) and submit it like a typed code.
+// Read a QR code with the device camera (jsQR) and submit it like a typed code: the events' check-in
+// (tickets) and the welfare providers' till (vouchers) use the same markup, a form with a `code` field.
 (function () {
   var button = document.getElementById("scan-button");
   var video = document.getElementById("scanner");
