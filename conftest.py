@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.cache import cache
+from django.utils import translation
 
 from accounts.models import Role, User
 from core.models import Municipio, Territory
@@ -31,6 +32,8 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rate-limit counters and allauth's login throttles live in the cache: start each test clean.
     cache.clear()
+    # A request in English leaves English active in its thread: each test starts in Italian.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def make_territory(slug: str = "milano", name: str = "Milano") -> Territory:

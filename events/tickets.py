@@ -39,9 +39,10 @@ def ics_for_events(events, *, name: str) -> bytes:
 
 def ticket_qr_png(registration: Registration, scale: int = 6) -> bytes:
     buffer = io.BytesIO()
-    segno.make(registration.ticket_code, error="m").save(buffer, kind="png", scale=scale, border=2)
+    # make_qr: a full QR code; segno.make picks a Micro QR for short texts, which phone scanners and jsQR can't read.
+    segno.make_qr(registration.ticket_code, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 
 
 def ticket_qr_svg(registration: Registration) -> str:
-    return segno.make(registration.ticket_code, error="m").svg_inline(scale=6, border=2, title=registration.ticket_code)
+    return segno.make_qr(registration.ticket_code, error="m").svg_inline(scale=6, border=4, title=registration.ticket_code)

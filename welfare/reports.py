@@ -24,7 +24,8 @@ MIN_GROUP = 5
 
 
 def voucher_qr_svg(order: Order) -> str:
-    return segno.make(order.code, error="m").svg_inline(scale=6, border=2, title=order.code)
+    # A full QR code, not segno's default Micro QR for short texts: phone and jsQR scanners read only these.
+    return segno.make_qr(order.code, error="m").svg_inline(scale=6, border=4, title=order.code)
 
 
 @dataclass

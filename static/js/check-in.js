@@ -9,7 +9,7 @@
   var canvas = document.createElement("canvas");
   var context = canvas.getContext("2d", { willReadFrequently: true });
   var lastCode = null;
-  var lastAt = 0;
+  var lastSeen = 0;
 
   function scan() {
     if (video.readyState === video.HAVE_ENOUGH_DATA) {
@@ -19,12 +19,15 @@
       var image = context.getImageData(0, 0, canvas.width, canvas.height);
       var found = jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
       var now = Date.now();
-      // The same ticket stays in view for a while: submit it once every few seconds at most.
-      if (found && (found.data !== lastCode || now - lastAt > 4000)) {
-        lastCode = found.data;
-        lastAt = now;
-        form.elements.code.value = found.data;
-        form.requestSubmit();
+      // The same code stays in view for a while: submit it once, and again only after it has left
+      // the camera for a few seconds (a second scan on purpose), never while it is still held there.
+      if (found) {
+        if (found.data !== lastCode || now - lastSeen > 4000) {
+          lastCode = found.data;
+          form.elements.code.value = found.data;
+          form.requestSubmit();
+        }
+        lastSeen = now;
       }
     }
     requestAnimationFrame(scan);
@@ -37,6 +40,14 @@
       video.play();
       button.hidden = true;
       requestAnimationFrame(scan);
+    }).catch(function () {
+      // Refused, or no camera: say so next to the button; the code can still be typed.
+      var note = document.createElement("p");
+      note.className = "text-danger mt-2";
+      note.setAttribute("role", "alert");
+      note.textContent = button.dataset.cameraError || "Camera not available: type the code.";
+      button.insertAdjacentElement("afterend", note);
+      button.hidden = true;
     });
   });
 })();
