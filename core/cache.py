@@ -66,13 +66,22 @@ def public_pages_version(request) -> int:
 
 
 def public_data(request, name: str, build: Callable[[], Any]) -> Any:
-    """Small data that public pages read on every request (a territory's Municipi), from the shared
-    cache under the current version, so a change through the models shows at once."""
-    key = f"public-data:{public_pages_version(request)}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, FRAGMENT_TIMEOUT)
+    """Small data that pages read on every request (a territory, its Municipi), from the shared cache
+    while the public-pages version is the one it was stored under, so a change through the models
+    shows at once. One cache round trip, the version included when the request has not read it yet.
+    `build` returning None (nothing found) is not stored."""
+    key = f"public-data:{name}"
+    if getattr(request, "public_pages_version", None) is None:
+        found = cache.get_many([VERSION_KEY, key])
+        request.public_pages_version = found.get(VERSION_KEY) or _version()
+        stored = found.get(key)
+    else:
+        stored = cache.get(key)
+    if stored is not None and stored[0] == request.public_pages_version:
+        return stored[1]
+    value = build()
+    if value is not None:
+        cache.set(key, (request.public_pages_version, value), TIMEOUT)
     return value
 
 

@@ -107,3 +107,20 @@ def test_signed_in_people_see_the_same_cards_and_fresh_names(client_as, personas
     firm.name = "Officine Nuove"
     firm.save()
     assert "Officine Nuove" in admin.get("/milano/organizzazioni/").content.decode()
+
+
+def test_a_territory_changed_through_the_model_shows_at_once_on_its_pages(client, territory, firm):
+    # Territory pages read the territory from the cache too.
+    assert client.get("/milano/organizzazioni/").status_code == 200
+    territory.network_name = "MIRE – Milano in rete"
+    territory.save()
+    assert "MIRE – Milano in rete" in client.get("/milano/organizzazioni/", {"kind": "firm"}).content.decode()
+    territory.is_active = False
+    territory.save()
+    assert client.get("/milano/organizzazioni/", {"role": "member_firm"}).status_code == 404
+    assert client.get("/milano/").status_code == 404
+
+
+def test_an_unknown_or_overlong_territory_is_not_found(client, territory):
+    assert client.get("/roma/organizzazioni/").status_code == 404
+    assert client.get(f"/{'m' * 200}/organizzazioni/").status_code == 404
