@@ -57,6 +57,23 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
 
+import network.views  # noqa: E402
+
+# How many result cards came from the cache (core.cache.fragments) and how many were rendered.
+FRAGMENTS = {"shown": 0, "rendered": 0}
+
+
+def counting_fragments(request, name, items, render):
+    def counted(item):
+        FRAGMENTS["rendered"] += 1
+        return render(item)
+
+    FRAGMENTS["shown"] += len(items)
+    return fragments(request, name, items, counted)
+
+
+fragments, network.views.fragments = network.views.fragments, counting_fragments
+
 
 class SqlMeter:
     """Counts statements and their wall time through Django's execute wrapper (works with DEBUG off)."""
@@ -90,6 +107,7 @@ def requests_of(name: str, n: int, run: str):
 def measure(client: Client, name: str, n: int, *, run: str, profiler: cProfile.Profile | None = None) -> dict:
     meter = SqlMeter()
     statuses = set()
+    FRAGMENTS.update(shown=0, rendered=0)
     with connection.execute_wrapper(meter):
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
@@ -106,6 +124,7 @@ def measure(client: Client, name: str, n: int, *, run: str, profiler: cProfile.P
         "wall_ms": 1000 * wall / n,
         "sql": meter.statements / n,
         "sql_ms": 1000 * meter.seconds / n,
+        "cards_from_cache": 1 - FRAGMENTS["rendered"] / FRAGMENTS["shown"] if FRAGMENTS["shown"] else None,
     }
 
 
@@ -146,9 +165,11 @@ def main() -> None:
     result = measure(client, args.scenario, args.n, run="measured", profiler=profiler)
 
     for name, figures in (("ceiling", ceiling), (args.scenario, result)):
+        cards = figures["cards_from_cache"]
         print(
             f"{name}: cpu_ms={figures['cpu_ms']:.2f} wall_ms={figures['wall_ms']:.2f} "
             f"sql={figures['sql']:.2f} sql_ms={figures['sql_ms']:.2f}"
+            + ("" if cards is None else f" cards_from_cache={cards:.2f}")
         )
     print(f"cpu_ratio={ceiling['cpu_ms'] / result['cpu_ms']:.2f} (ceiling CPU over {args.scenario} CPU, n={args.n})")
     if profiler:
