@@ -121,7 +121,11 @@ CACHE_URL = env("CACHE_URL", "locmem://")
 if CACHE_URL.startswith("redis://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Each process's own memory (development, a single process, the benchmark unless CACHE_URL is
+    # set). Django's default of 300 entries let whole pages, one per distinct URL, push out the small
+    # result cards that every directory page reuses (core/cache.py); 3,000 entries of a few to 40 KB
+    # stay well under 100 MB a process.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 3000}}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

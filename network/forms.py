@@ -14,11 +14,10 @@ class DirectoryFilterForm(forms.Form):
     role = forms.ChoiceField(label=_("Ruolo nella rete"), required=False, choices=[("", _("Tutti i ruoli")), *NetworkRole.choices])
     municipio = forms.TypedChoiceField(label=_("Municipio"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args, territory, **kwargs):
+    def __init__(self, *args, municipi: list[tuple[int, str]], **kwargs):
+        """`municipi`: the territory's (number, name) pairs, which the view takes from the cache."""
         super().__init__(*args, **kwargs)
-        self.fields["municipio"].choices = [("", _("Tutti i Municipi"))] + [
-            (m.number, m.name) for m in Municipio.objects.filter(territory=territory)
-        ]
+        self.fields["municipio"].choices = [("", _("Tutti i Municipi")), *municipi]
 
 
 class JoinRequestForm(forms.ModelForm):

@@ -62,3 +62,65 @@ def test_language_links_set_the_language_and_only_redirect_inside_the_site(clien
     assert 'lang="en"' in client.get("/milano/").content.decode()
     assert client.get("/lingua/en/", {"next": "https://evil.example.com/"})["Location"] == "/"
     assert client.get("/lingua/xx/").status_code == 404
+
+
+def test_a_renamed_organisation_shows_its_new_name_on_every_directory_page_at_once(client, territory, firm):
+    # The result cards are cached apart from the pages: a page never asked before must not reuse
+    # the old card.
+    assert "Officine Test" in client.get("/milano/organizzazioni/", {"kind": "firm"}).content.decode()
+    firm.name = "Officine Rinnovate"
+    firm.save()
+    page = client.get("/milano/organizzazioni/", {"municipio": "3"}).content.decode()
+    assert "Officine Rinnovate" in page and "Officine Test" not in page
+
+
+def test_a_change_that_skips_the_signals_still_shows_once_it_touches_updated_at(client, territory, firm):
+    from django.utils import timezone
+
+    from network.models import Organisation
+
+    client.get("/milano/organizzazioni/", {"kind": "firm"})
+    Organisation.objects.filter(pk=firm.pk).update(name="Officine Aggiornate", updated_at=timezone.now())
+    assert "Officine Aggiornate" in client.get("/milano/organizzazioni/", {"role": "member_firm"}).content.decode()
+
+
+def test_a_renamed_municipio_shows_on_the_cards(client, territory, firm):
+    client.get("/milano/organizzazioni/", {"kind": "firm"})
+    municipio = territory.municipi.get(number=3)
+    municipio.name = "Municipio 3 – Città Studi"
+    municipio.save()
+    page = client.get("/milano/organizzazioni/", {"q": "officine"}).content.decode()
+    assert "Impresa aderente</span> · Municipio 3 – Città Studi" in page
+    assert '<option value="3">Municipio 3 – Città Studi</option>' in page
+
+
+def test_result_cards_are_kept_per_language(client, territory, firm):
+    italian = client.get("/milano/organizzazioni/", {"kind": "firm"}).content.decode()
+    english = client.get("/milano/organizzazioni/", {"role": "member_firm"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Impresa aderente</span>" in italian and "Member firm</span>" not in italian
+    assert "Member firm</span>" in english and "Impresa aderente</span>" not in english
+
+
+def test_signed_in_people_see_the_same_cards_and_fresh_names(client_as, personas, territory, firm):
+    admin = client_as(personas["org_admin"])
+    assert "Officine Test" in admin.get("/milano/organizzazioni/").content.decode()
+    firm.name = "Officine Nuove"
+    firm.save()
+    assert "Officine Nuove" in admin.get("/milano/organizzazioni/").content.decode()
+
+
+def test_a_territory_changed_through_the_model_shows_at_once_on_its_pages(client, territory, firm):
+    # Territory pages read the territory from the cache too.
+    assert client.get("/milano/organizzazioni/").status_code == 200
+    territory.network_name = "MIRE – Milano in rete"
+    territory.save()
+    assert "MIRE – Milano in rete" in client.get("/milano/organizzazioni/", {"kind": "firm"}).content.decode()
+    territory.is_active = False
+    territory.save()
+    assert client.get("/milano/organizzazioni/", {"role": "member_firm"}).status_code == 404
+    assert client.get("/milano/").status_code == 404
+
+
+def test_an_unknown_or_overlong_territory_is_not_found(client, territory):
+    assert client.get("/roma/organizzazioni/").status_code == 404
+    assert client.get(f"/{'m' * 200}/organizzazioni/").status_code == 404
