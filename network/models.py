@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipio, Territory
+from core.search import SearchTextMixin
 
 from .managers import ArticleQuerySet, OrganisationQuerySet
 
@@ -52,7 +53,7 @@ def _choice_label(choices: type[models.TextChoices], value: str):
         return value
 
 
-class Organisation(models.Model):
+class Organisation(SearchTextMixin, models.Model):
     """A member of a territory's network."""
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="organisations")
@@ -84,8 +85,6 @@ class Organisation(models.Model):
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     joined_on = models.DateField(_("aderente dal"), default=timezone.localdate)
     is_active = models.BooleanField(_("attiva"), default=True)
-    # Lower-cased name, description and place, kept by save(); the directory searches it.
-    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,12 +112,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("network:organisation", kwargs={"territory": self.territory.slug, "slug": self.slug})

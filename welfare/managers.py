@@ -1,16 +1,11 @@
 import math
-import re
 from decimal import Decimal
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
-from django.db.models.expressions import RawSQL
 
-# Italian full-text search as in the directory (network/managers.py): on PostgreSQL the stored
-# tsvector `search_document` (migration 0002), on SQLite (development only) every word as a substring.
-SEARCH_CONFIG = "italian"
-WORD = re.compile(r"\w+")
-MAX_SEARCH_WORDS = 8
+from core.search import search
+
 KM_PER_DEGREE = 111.32
 
 
@@ -19,22 +14,7 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(is_published=True, provider__is_active=True)
 
     def search(self, text: str) -> "ServiceQuerySet":
-        words = WORD.findall(text.lower())[:MAX_SEARCH_WORDS]
-        if not words:
-            return self
-        if connection.vendor == "postgresql":
-            raw = " & ".join(f"{word}:*" for word in words)
-            return self.filter(
-                RawSQL(
-                    "welfare_service.search_document @@ to_tsquery(%s::regconfig, %s)",
-                    (SEARCH_CONFIG, raw),
-                    output_field=models.BooleanField(),
-                )
-            )
-        matches = self
-        for word in words:
-            matches = matches.filter(search_text__contains=word)
-        return matches
+        return search(self, text)
 
     def nearest_to(self, latitude: float, longitude: float) -> "ServiceQuerySet":
         """Nearest first, services without a place (online ones) last.

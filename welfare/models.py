@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipio, Territory
+from core.search import SearchTextMixin
 from core.storage import private_storage
 from network.models import Organisation
 
@@ -46,7 +47,7 @@ class Delivery(models.TextChoices):
     ONLINE = "online", _("Online")
 
 
-class Service(models.Model):
+class Service(SearchTextMixin, models.Model):
     """A service a provider of the network offers to workers, paid with welfare credit."""
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="services")
@@ -66,8 +67,6 @@ class Service(models.Model):
         help_text=_("Tempo che il servizio restituisce a chi lavora, ogni volta che lo usa."),
     )
     is_published = models.BooleanField(_("pubblicato"), default=True)
-    # Lower-cased title, description, provider and place, kept by save(); the catalogue searches it.
-    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,12 +87,6 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("welfare:service", kwargs={"territory": self.territory.slug, "slug": self.slug})
