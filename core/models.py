@@ -53,9 +53,20 @@ class Municipio(models.Model):
         return self.name
 
 
+# Rows about one person's welfare (what they bought, refunds, family declarations): kept for the
+# record, but not shown in the coordinator's log (see welfare's privacy rules in docs/welfare.md).
+PERSONAL_ACTIONS = ("welfare.order.", "welfare.voucher.", "welfare.refund.", "welfare.worker.children", "welfare.wallet.")
+
+
 class AuditLogQuerySet(models.QuerySet):
     def in_territory(self, territory: Territory) -> "AuditLogQuerySet":
         return self.filter(territory=territory)
+
+    def for_coordinators(self) -> "AuditLogQuerySet":
+        personal = models.Q()
+        for prefix in PERSONAL_ACTIONS:
+            personal |= models.Q(action__startswith=prefix)
+        return self.exclude(personal)
 
 
 class AuditLog(models.Model):

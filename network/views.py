@@ -281,7 +281,7 @@ def reject_join_request(request: HttpRequest, pk: int) -> HttpResponse:
 @territory_view
 def audit_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW_AUDIT_LOG, territory=request.territory)
-    entries = AuditLog.objects.in_territory(request.territory)
+    entries = AuditLog.objects.in_territory(request.territory).for_coordinators()
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)

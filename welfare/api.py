@@ -215,14 +215,19 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
     service = Service.objects.filter(pk=payload.service).select_related("provider").first()
     if service is None:
         raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]})
-    worker = next((w for w in _workers(request) if w.organisation.territory_id == service.territory_id), None)
-    if worker is None:
+    workers = [w for w in _workers(request) if w.organisation.territory_id == service.territory_id]
+    if not workers:
         raise ApiError(409, "not_eligible", _("Non sei iscritto al welfare in questo territorio."))
     wallet = None
     if payload.wallet is not None:
-        wallet = Wallet.objects.filter(pk=payload.wallet, worker=worker).first()
+        wallet = Wallet.objects.filter(pk=payload.wallet, worker__in=workers).select_related("worker").first()
         if wallet is None:
             raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"wallet": [_("Borsellino sconosciuto.")]})
+    # Someone working for two firms of the network: the employer whose plan covers the service pays.
+    today = timezone.localdate()
+    worker = wallet.worker if wallet else next(
+        (w for w in workers if services.usable_wallets(w, service.category, today)), workers[0]
+    )
     try:
         order = services.place_order(worker=worker, service=service, key=key, actor=request.auth, wallet=wallet)
     except services.WelfareError as error:
@@ -318,7 +323,8 @@ def request_refund(request, payload: Form[RefundIn], receipt: File[UploadedFile]
     key = _idempotency_key(request)
     wallets = [w for worker in _workers(request) for w in worker.wallets.select_related("plan", "account", "worker")]
     form = RefundForm(
-        {"wallet": payload.wallet, "category": payload.category, "amount": f"{payload.amount_cents / 100:.2f}",
+        {"wallet": payload.wallet, "category": payload.category,
+         "amount": f"{payload.amount_cents // 100},{payload.amount_cents % 100:02d}",
          "description": payload.description, "expense_date": payload.expense_date, "key": key},
         {"receipt": receipt}, wallets=wallets,
     )

@@ -39,8 +39,11 @@ def cents_from_euros(value: str) -> int:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(_("Scrivi un importo in euro, per esempio 250 o 250,50."), code="invalid") from None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or amount > Decimal("1000000"):
+        amount = None
+    if amount is None or not amount.is_finite():  # "NaN" and "Infinity" are Decimals too
+        raise ValidationError(_("Scrivi un importo in euro, per esempio 250 o 250,50."), code="invalid")
+    # The bounds first: quantize() of a huge number (1e999) raises instead of answering.
+    if amount <= 0 or amount > Decimal("1000000") or amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(_("Un importo positivo, al massimo con due decimali."), code="invalid")
     return int(amount * 100)
 
@@ -219,16 +222,21 @@ class WorkerImportForm(forms.Form):
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValidationError(_("Il file non è in UTF-8: salvalo come «CSV UTF-8» e riprova.")) from None
+        if "\x00" in text:
+            raise ValidationError(_("Il file contiene caratteri non validi: è davvero un CSV?"))
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;")
         except csv.Error:
             dialect = csv.excel
         reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-        headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+        try:
+            headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+            rows = list(reader)
+        except csv.Error:  # e.g. a field longer than the csv module accepts
+            raise ValidationError(_("Il file non è un CSV leggibile: controlla separatori e virgolette.")) from None
         missing = {"codice_fiscale", "nome", "cognome", "email"} - headers
         if missing:
             raise ValidationError(_("Mancano le colonne: %(columns)s.") % {"columns": ", ".join(sorted(missing))})
-        rows = list(reader)
         if len(rows) > MAX_IMPORT_ROWS:
             raise ValidationError(_("Al massimo %(limit)s righe per file.") % {"limit": MAX_IMPORT_ROWS})
         if not rows:

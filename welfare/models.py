@@ -374,7 +374,8 @@ class Transfer(models.Model):
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="transfers")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # What makes a retry harmless: the same key never moves money twice (see ledger.post_transfer).
-    key = models.CharField(max_length=200, unique=True)
+    # Room for the scope ("order:<worker>:") and a client's key of up to 255 characters.
+    key = models.CharField(max_length=320, unique=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     memo = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -428,7 +429,7 @@ class Wallet(models.Model):
 
 
 def new_voucher_code() -> str:
-    # 10 characters without look-alikes (0/O, 1/I/L): read aloud or typed at a till; 32^10 ≈ 10^15.
+    # 10 characters without look-alikes (0/O, 1/I/L): read aloud or typed at a till; 31^10 ≈ 8 × 10^14.
     alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
@@ -471,7 +472,8 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.code})"
+        # Also what the audit log shows the coordinator: never what a person bought, nor a live code.
+        return f"{_('Ordine')} #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("welfare:voucher", kwargs={"code": self.code})
@@ -518,4 +520,5 @@ class RefundRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} ({self.get_status_display()})"
+        # Also what the audit log shows: a description may tell someone's health or family.
+        return f"{_('Rimborso')} #{self.pk}"

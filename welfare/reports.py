@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.spreadsheets import csv_bytes
 
-from . import ledger
-from .models import Category, FringeThreshold, Order, Plan, RefundRequest, Terms, Wallet, Worker
+from .models import Account, Category, FringeThreshold, Order, Plan, RefundRequest, Terms, Wallet, Worker
 
 MIN_GROUP = 5
 
@@ -43,7 +42,9 @@ def plans_of(organisation) -> list[PlanSummary]:
     for plan in plans:
         summaries.append(PlanSummary(
             plan=plan,
-            pool_cents=ledger.pool_account(plan, organisation).balance_cents,
+            # Read only: the account appears with the first payment (a page view writes nothing).
+            pool_cents=Account.objects.filter(kind=Account.Kind.PLAN_POOL, plan=plan, organisation=organisation)
+            .values_list("balance_cents", flat=True).first() or 0,
             wallets=Wallet.objects.filter(plan=plan, worker__organisation=organisation).count(),
             tiers=list(plan.tiers.all()),
         ))
@@ -69,7 +70,7 @@ class SpendingReport:
 
 
 def spending_by_category(organisation, *, year: int) -> SpendingReport:
-    """Purchases and approved refunds of the organisation's workers per category, groups under 5 hidden.
+    """Purchases and approved refunds (by the year they were paid) per category, groups under 5 hidden.
 
     When exactly one group is hidden, the smallest shown one is hidden too: the payroll export's
     totals would otherwise let the employer subtract its way to the hidden group.
@@ -81,14 +82,14 @@ def spending_by_category(organisation, *, year: int) -> SpendingReport:
     )
     refunds = (
         RefundRequest.objects.filter(worker__organisation=organisation, status=RefundRequest.Status.APPROVED,
-                                     expense_date__year=year)
+                                     decided_at__year=year)
         .values("category").annotate(total=Sum("amount_cents"))
     )
     for row in [*orders, *refunds]:
         groups.setdefault(row["category"], {"total": 0, "workers": set()})["total"] += row["total"]
     order_people = Order.objects.standing().filter(worker__organisation=organisation, tax_year=year).values_list("category", "worker_id").distinct()
     refund_people = RefundRequest.objects.filter(
-        worker__organisation=organisation, status=RefundRequest.Status.APPROVED, expense_date__year=year
+        worker__organisation=organisation, status=RefundRequest.Status.APPROVED, decided_at__year=year
     ).values_list("category", "worker_id").distinct()
     for category, worker_id in [*order_people, *refund_people]:
         groups[category]["workers"].add(worker_id)
@@ -126,7 +127,7 @@ def payroll(organisation, *, year: int) -> list[PayrollLine]:
     }
     refunded = dict(
         RefundRequest.objects.filter(worker__organisation=organisation, status=RefundRequest.Status.APPROVED,
-                                     expense_date__year=year)
+                                     decided_at__year=year)
         .values("worker_id").annotate(total=Sum("amount_cents")).values_list("worker_id", "total")
     )
     lines = []

@@ -82,6 +82,10 @@ class PoolTooSmall(WelfareError):
     code = "insufficient_funds"
 
 
+class SlugTaken(WelfareError):
+    code = "already_exists"
+
+
 class KeyReused(WelfareError):
     status = 422
     code = "idempotency_key_reused"
@@ -119,6 +123,8 @@ def create_plan(
 def join_pooled_plan(*, plan: Plan, organisation: Organisation, actor) -> PlanParticipant:
     if not plan.is_pooled or organisation.territory_id != plan.territory_id:
         raise NotEligible(_("Questo piano non è aperto alla tua organizzazione."))
+    if plan.status != Plan.Status.ACTIVE or plan.valid_until < timezone.localdate():
+        raise NotEligible(_("Questo piano è chiuso."))
     participant, created = PlanParticipant.objects.get_or_create(plan=plan, organisation=organisation)
     if created:
         audit.record(actor=actor, action="welfare.plan.joined", obj=participant, territory=plan.territory)
@@ -130,11 +136,16 @@ def fund_plan(*, plan: Plan, organisation: Organisation, amount_cents: int, key:
     """The organisation pays `amount_cents` into its share of the plan's pool. A retried key moves nothing."""
     if amount_cents <= 0:
         raise ValueError("amount_cents must be positive")
-    if not plan.participants.filter(organisation=organisation).exists():
+    # The participant's row serialises the organisation's payments into this plan (a double click).
+    if not PlanParticipant.objects.select_for_update().filter(plan=plan, organisation=organisation).exists():
         raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
+    if plan.status != Plan.Status.ACTIVE or plan.valid_until < timezone.localdate():
+        raise NotEligible(_("Questo piano è chiuso: non si può più versare."))
     transfer_key = f"funding:{plan.pk}:{organisation.pk}:{key}"
-    existing = Transfer.objects.filter(key=transfer_key).first()
+    existing = Transfer.objects.filter(key=transfer_key).prefetch_related("entries").first()
     if existing is not None:
+        if max(e.amount_cents for e in existing.entries.all()) != amount_cents:
+            raise KeyReused(_("Questa chiave è già stata usata per un altro versamento."))
         return existing
     pool = ledger.pool_account(plan, organisation)
     transfer = ledger.post_transfer(
@@ -194,6 +205,22 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
             plan=plan.pk,
         ) from None
     return wallet
+
+
+@transaction.atomic(durable=True)
+def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
+    """Credit the organisation's workers who have no wallet in `plan` yet (enrolled before it existed,
+    or before the firm joined it). All of them or, when the pool is short, none (PoolTooSmall)."""
+    if plan.status != Plan.Status.ACTIVE or plan.valid_until < timezone.localdate():
+        raise NotEligible(_("Questo piano è chiuso."))
+    if not plan.participants.filter(organisation=organisation).exists():
+        raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
+    missing = Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan).select_related("organisation")
+    opened = [w for worker in missing if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
+    if opened:
+        audit.record(actor=actor, action="welfare.plan.wallets_opened", obj=plan, territory=plan.territory,
+                     changes={"organisation": organisation.pk, "wallets": len(opened)})
+    return len(opened)
 
 
 def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
@@ -257,12 +284,13 @@ def declare_children(*, worker: Worker, has_dependent_children: bool, actor) -> 
 
 
 def close_expired_plan(*, plan: Plan, today: date | None = None, actor=None) -> int:
-    """After a plan's validity, move what its wallets still hold; returns how many wallets were emptied.
+    """After a plan's validity, move what it still holds; returns how many wallets were emptied.
 
-    Credit is never paid in cash (art. 51 c. 2: welfare is in kind). With CARRY_OVER it moves to the
-    worker's wallet in the organisation's next plan, if the worker has one that is still open; otherwise,
-    and with RETURN_TO_FIRM, it goes back through the plan's pool to the organisation that funded it.
-    Safe to run again: a wallet at zero moves nothing, and a refund rejected later is swept next time.
+    Credit is never paid in cash (art. 51 c. 2: welfare is in kind). A wallet's credit, with
+    CARRY_OVER, moves to the worker's wallet in the organisation's next plan if the worker has one
+    still open; otherwise, and with RETURN_TO_FIRM, back to the organisation's funding account. The
+    share of the pool no worker received goes back to each participating organisation too.
+    Safe to run again: what is at zero moves nothing, and a refund rejected later is swept next time.
     """
     today = today or timezone.localdate()
     if plan.valid_until >= today:
@@ -270,11 +298,27 @@ def close_expired_plan(*, plan: Plan, today: date | None = None, actor=None) -> 
     emptied = 0
     for wallet_id in Wallet.objects.filter(plan=plan, account__balance_cents__gt=0).values_list("pk", flat=True):
         emptied += _sweep_wallet(wallet_id=wallet_id, today=today, actor=actor)
+    _return_pools_and_close(plan=plan, emptied=emptied, actor=actor)
+    return emptied
+
+
+@transaction.atomic(durable=True)
+def _return_pools_and_close(*, plan: Plan, emptied: int, actor) -> None:
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    for pool in Account.objects.filter(plan=plan, kind=Account.Kind.PLAN_POOL, balance_cents__gt=0).select_related(
+        "organisation"
+    ):
+        moved = Transfer.objects.filter(entries__account=pool).count()
+        ledger.post_transfer(
+            territory=plan.territory, kind=Transfer.Kind.CREDIT_RETURNED, key=f"pool-returned:{pool.pk}:{moved}",
+            actor=actor, legs=[(pool, -pool.balance_cents), (ledger.funding_account(pool.organisation), pool.balance_cents)],
+            memo=str(plan),
+        )
     if plan.status != Plan.Status.CLOSED:
-        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.CLOSED)
+        plan.status = Plan.Status.CLOSED
+        plan.save(update_fields=["status"])
         audit.record(actor=actor, action="welfare.plan.closed", obj=plan, territory=plan.territory,
                      changes={"wallets_emptied": emptied})
-    return emptied
 
 
 @transaction.atomic(durable=True)
@@ -335,7 +379,13 @@ def fringe_headroom(worker: Worker, *, year: int) -> FringeHeadroom:
 
 
 def _lock_worker(worker: Worker) -> Worker:
-    return Worker.objects.select_for_update().select_related("organisation__territory").get(pk=worker.pk)
+    # of=("self",): only the worker's row. A plain FOR UPDATE would also lock the joined organisation
+    # and territory, which every insert of the territory (transfers, orders, audit rows) references:
+    # all money of a territory would move one request at a time, and cancel/redeem could deadlock.
+    return (
+        Worker.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organisation__territory").get(pk=worker.pk)
+    )
 
 
 def usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
@@ -407,11 +457,15 @@ def cancel_order(*, order: Order, actor) -> Order:
     """Cancel an unused voucher; the credit goes back to the wallet it came from."""
     _lock_worker(order.worker)
     order = Order.objects.select_related("wallet__account", "provider", "territory").get(pk=order.pk)
-    if order.status == Order.Status.REDEEMED:
+    # Conditional: a till redeeming the voucher at this moment does not take the worker's lock.
+    changed = Order.objects.filter(pk=order.pk, status=Order.Status.ISSUED).update(
+        status=Order.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+    if not changed:
+        order.refresh_from_db()
+        if order.status == Order.Status.CANCELLED:
+            return order
         raise AlreadyRedeemed(_("Il voucher è già stato utilizzato: non si può annullare."))
-    if order.status == Order.Status.CANCELLED:
-        return order
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=timezone.now())
     ledger.post_transfer(
         territory=order.territory, kind=Transfer.Kind.ORDER_CANCELLED, key=f"order-cancelled:{order.pk}", actor=actor,
         legs=[(ledger.payable_account(order.provider), -order.amount_cents), (order.wallet.account, order.amount_cents)],
@@ -463,6 +517,10 @@ def request_refund(
     transfer_key = f"refund:{worker.pk}:{key}"
     existing = RefundRequest.objects.filter(hold__key=transfer_key).first()
     if existing is not None:
+        same = (existing.wallet_id, existing.category, existing.amount_cents, existing.description,
+                existing.expense_date) == (wallet.pk, category, amount_cents, description, expense_date)
+        if not same:
+            raise KeyReused(_("Questa chiave è già stata usata per un'altra richiesta: usane una nuova."))
         existing.is_replay = True
         return existing
     if category not in Category.refundable():
@@ -470,6 +528,11 @@ def request_refund(
     wallet = Wallet.objects.select_related("plan", "account").get(pk=wallet.pk, worker=worker)
     if not (wallet.plan.is_valid_on(timezone.localdate()) and wallet.plan.allows(category)):
         raise NotEligible(_("Il piano di questo borsellino non copre questa categoria oggi."))
+    if not wallet.plan.valid_from <= expense_date <= timezone.localdate():
+        raise NotEligible(
+            _("La spesa deve essere del periodo di validità del piano (dal %(start)s).")
+            % {"start": wallet.plan.valid_from.strftime("%d/%m/%Y")}
+        )
     territory = worker.organisation.territory
     try:
         hold = ledger.post_transfer(
@@ -539,7 +602,7 @@ def save_service(*, service: Service, municipi=None, actor) -> Service:
         with transaction.atomic():
             service.save()
     except IntegrityError:
-        raise NotEligible(_("Esiste già un servizio con questo identificativo.")) from None
+        raise SlugTaken(_("Esiste già un servizio con questo identificativo.")) from None
     if municipi is not None:
         service.municipi.set(municipi)
     audit.record(actor=actor, action="welfare.service.created" if is_new else "welfare.service.changed",

@@ -16,9 +16,10 @@ urlpatterns = [
     path("welfare/il-mio-welfare/<int:worker_id>/figli/", views.declare_children, name="declare_children"),
     path("welfare/rimborsi/nuovo/", views.refund_new, name="refund_new"),
     path("welfare/rimborsi/<int:pk>/ricevuta/", views.refund_receipt, name="refund_receipt"),
-    path("welfare/voucher/<str:code>/", views.voucher, name="voucher"),
-    path("welfare/voucher/<str:code>/pdf/", views.voucher_pdf, name="voucher_pdf"),
-    path("welfare/voucher/<str:code>/annulla/", views.cancel_order, name="cancel_order"),
+    # A voucher code is 10 letters and digits (models.new_voucher_code): nothing else reaches the query.
+    re_path(r"^welfare/voucher/(?P<code>[A-Za-z0-9]{1,20})/$", views.voucher, name="voucher"),
+    re_path(r"^welfare/voucher/(?P<code>[A-Za-z0-9]{1,20})/pdf/$", views.voucher_pdf, name="voucher_pdf"),
+    re_path(r"^welfare/voucher/(?P<code>[A-Za-z0-9]{1,20})/annulla/$", views.cancel_order, name="cancel_order"),
     # An organisation's welfare (its admin).
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/", views.organisation_welfare, name="organisation"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/nuovo/", views.plan_new, name="plan_new"),

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -138,7 +138,9 @@ def _own_worker(request: HttpRequest, territory) -> Worker:
 @login_required
 @territory_view
 def order(request: HttpRequest, slug: str) -> HttpResponse:
-    item = get_object_or_404(Service.objects.filter(territory=request.territory).published(), slug=slug)
+    item = get_object_or_404(
+        Service.objects.filter(territory=request.territory).published().select_related("provider"), slug=slug
+    )
     worker = _own_worker(request, request.territory)
     form = OrderForm(request.POST)
     if not form.is_valid():
@@ -146,9 +148,12 @@ def order(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(item)
     wallet = None
     if form.cleaned_data.get("wallet"):
-        wallet = Wallet.objects.filter(pk=form.cleaned_data["wallet"], worker=worker).first()
+        # The wallet says which employer pays, for someone who works for two firms of the network.
+        wallet = Wallet.objects.filter(pk=form.cleaned_data["wallet"], worker__user=request.user).select_related(
+            "worker__organisation__territory").first()
         if wallet is None:
             raise Http404
+        worker = wallet.worker
     try:
         placed = services.place_order(worker=worker, service=item, key=form.cleaned_data["key"], actor=request.user,
                                       wallet=wallet)
@@ -271,8 +276,12 @@ def refund_receipt(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     content_types = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
     extension = refund.receipt.name.rsplit(".", 1)[-1]
-    response = HttpResponse(refund.receipt.open("rb").read(), content_type=content_types.get(extension, "application/octet-stream"))
-    response["Content-Disposition"] = f'inline; filename="ricevuta-{refund.pk}.{extension}"'
+    try:
+        receipt = refund.receipt.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None  # lost from storage: say so rather than fail
+    response = FileResponse(receipt, content_type=content_types.get(extension, "application/octet-stream"),
+                            filename=f"ricevuta-{refund.pk}.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -306,11 +315,16 @@ def _provider(request: HttpRequest, slug: str, perm: Perm) -> Organisation:
     return organisation
 
 
-def _year(value: str | None) -> int:
-    """A year from the query string, or this year when it is missing or absurd."""
-    if value and value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
+def _closed_year(value: str | None) -> int:
+    """A past year from the query string, or last year when it is missing, absurd or not over yet.
+
+    The firm's report per category covers whole past years only: compared with the payroll export
+    from one day to the next, a live report would tell which worker bought what kind of service.
+    """
+    last_year = timezone.localdate().year - 1
+    if value and value.isdigit() and FIRST_YEAR <= int(value) <= last_year:
         return int(value)
-    return timezone.localdate().year
+    return last_year
 
 
 @require_safe
@@ -320,7 +334,7 @@ def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
     workers = Worker.objects.filter(organisation=organisation)
     page = Paginator(workers, 50).get_page(request.GET.get("page"))
-    year = _year(request.GET.get("anno"))
+    year = _closed_year(request.GET.get("anno"))
     return render(request, "welfare/organisation.html", {
         "organisation": organisation,
         "plans": reports.plans_of(organisation),
@@ -331,6 +345,7 @@ def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("worker", "wallet__plan"),
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
+        "this_year": timezone.localdate().year,
         "worker_form": WorkerForm(organisation=organisation),
         "import_form": WorkerImportForm(organisation=organisation),
         "fund_form": FundForm(initial={"key": _new_key()}),
@@ -357,7 +372,7 @@ def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse
         data = form.cleaned_data
         services.create_plan(
             territory=request.territory, organisation=organisation, name=data["name"],
-            year=data["valid_from"].year or year, valid_from=data["valid_from"], valid_until=data["valid_until"],
+            year=data["valid_from"].year, valid_from=data["valid_from"], valid_until=data["valid_until"],
             categories=data["categories"], unused_credit=data["unused_credit"], tiers=data["tiers"], actor=request.user,
         )
         messages.success(request, _("Piano creato: versa il fondo, poi iscrivi i lavoratori."))
@@ -373,12 +388,19 @@ def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
     plan = get_object_or_404(Plan, pk=plan_id, territory=request.territory, participants__organisation=organisation)
     form = FundForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+    try:
         services.fund_plan(plan=plan, organisation=organisation, amount_cents=form.cleaned_data["amount"],
                            key=form.cleaned_data["key"], actor=request.user)
-        messages.success(request, _("Versamento registrato."))
+        # Workers enrolled before the plan existed (or before the firm joined it) get their credit now.
+        opened = services.open_wallets(plan=plan, organisation=organisation, actor=request.user)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
     else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.success(request, _("Versamento registrato.") + (
+            " " + _("Credito assegnato a %(n)s lavoratori.") % {"n": opened} if opened else ""))
     return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
 
 

@@ -166,7 +166,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('funding', "Versamento dell'impresa"), ('allocation', 'Assegnazione del credito'), ('order', 'Acquisto di un servizio'), ('order_cancelled', 'Annullamento di un acquisto'), ('refund_requested', 'Richiesta di rimborso'), ('refund_approved', 'Rimborso approvato'), ('refund_rejected', 'Rimborso respinto'), ('provider_paid', 'Pagamento al fornitore'), ('credit_returned', "Credito restituito all'impresa")], max_length=20)),
-                ('key', models.CharField(max_length=200, unique=True)),
+                ('key', models.CharField(max_length=320, unique=True)),
                 ('memo', models.CharField(blank=True, max_length=200)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

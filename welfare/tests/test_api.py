@@ -152,3 +152,9 @@ def test_a_worker_sees_only_their_own_orders(client, world, personas, firm, terr
     assert client.get("/api/v1/welfare/orders", **bearer(colleague)).json()["count"] == 0
     assert client.get("/api/v1/welfare/orders", **bearer(personas["worker"])).json()["count"] == 1
     assert make_provider(territory).pk
+
+
+def test_the_longest_idempotency_key_is_accepted(client, world, personas):
+    answer = order(client, bearer(personas["worker"]), world["service"].pk, key="k" * 255)
+    assert answer.status_code == 201
+    assert order(client, bearer(personas["worker"]), world["service"].pk, key="k" * 256).status_code == 422

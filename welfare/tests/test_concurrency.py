@@ -102,3 +102,30 @@ def test_fringe_purchases_from_two_plans_at_once_never_cross_the_threshold(terri
     assert sum(isinstance(r, Order) for r in results) == 1  # 2 × €600 would cross the €1,000 threshold
     assert all(isinstance(e, services.ThresholdExceeded) for e in errors)
     assert ledger.verify() == []
+
+
+@concurrent
+def test_cancelling_and_redeeming_one_voucher_at_once_leaves_one_outcome(territory, firm):
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=100000)
+    worker = enrol(firm, 1)
+    service = make_service(provider, price_cents=1000)
+    orders = [services.place_order(worker=worker, service=service, key=f"k{n}", actor=None) for n in range(10)]
+
+    def act(item):
+        kind, order = item
+        if kind == "cancel":
+            return services.cancel_order(order=order, actor=None)
+        return services.redeem_voucher(code=order.code, provider=provider, actor=None)
+
+    work = [(kind, order) for order in orders for kind in ("cancel", "redeem")]
+    results, errors = _at_once(act, work)
+
+    assert all(isinstance(e, services.AlreadyRedeemed | services.VoucherCancelled) for e in errors), errors[:3]
+    for order in Order.objects.all():
+        assert (order.status == "cancelled") == (order.redeemed_at is None)
+    cancelled = Order.objects.filter(status="cancelled").count()
+    assert worker.wallets.get().account.balance_cents == 100000 - 1000 * (10 - cancelled)
+    assert ledger.payable_account(provider).balance_cents == 1000 * (10 - cancelled)
+    assert ledger.verify() == []

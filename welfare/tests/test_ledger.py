@@ -234,8 +234,57 @@ def test_expired_plans_return_or_carry_over_unused_credit_never_in_cash(territor
     balances = {w.plan_id: w.account.balance_cents for w in worker.wallets.select_related("account")}
     assert balances == {old_return.pk: 0, old_carry.pk: 0, current.pk: 5000 + 20000}
     funding.refresh_from_db()
-    assert funding.balance_cents == before + 10000
+    # The returned wallet, and what no worker received of the two ended plans' pools (funded ten times over).
+    assert funding.balance_cents == before + 10000 + (100000 - 10000) + (200000 - 20000)
+    assert ledger.pool_account(old_return, firm).balance_cents == ledger.pool_account(old_carry, firm).balance_cents == 0
     old_return.refresh_from_db()
     assert old_return.status == "closed"
     call_command("close_expired_plans", stdout=io.StringIO())  # again: nothing moves
     assert ledger.verify() == []
+
+
+def test_a_plan_made_after_enrolment_credits_the_workers_once_funded(world, firm):
+    worker = world["worker"]
+    later = make_plan(firm, amount_cents=7000, fund_cents=0, name="Secondo piano")
+    assert not worker.wallets.filter(plan=later).exists()
+    services.fund_plan(plan=later, organisation=firm, amount_cents=5000, key="f1", actor=None)
+    with pytest.raises(services.PoolTooSmall):
+        services.open_wallets(plan=later, organisation=firm, actor=None)
+    services.fund_plan(plan=later, organisation=firm, amount_cents=5000, key="f2", actor=None)
+    assert services.open_wallets(plan=later, organisation=firm, actor=None) == 1
+    assert services.open_wallets(plan=later, organisation=firm, actor=None) == 0  # again: nothing more
+    assert worker.wallets.get(plan=later).account.balance_cents == 7000
+    assert_books_right()
+
+
+def test_funding_keys_and_closed_plans(world, firm):
+    services.fund_plan(plan=world["plan"], organisation=firm, amount_cents=1000, key="same", actor=None)
+    services.fund_plan(plan=world["plan"], organisation=firm, amount_cents=1000, key="same", actor=None)
+    with pytest.raises(services.KeyReused):
+        services.fund_plan(plan=world["plan"], organisation=firm, amount_cents=2000, key="same", actor=None)
+    Plan.objects.filter(pk=world["plan"].pk).update(status="closed")
+    world["plan"].refresh_from_db()
+    with pytest.raises(services.NotEligible):
+        services.fund_plan(plan=world["plan"], organisation=firm, amount_cents=1000, key="other", actor=None)
+
+
+def test_a_refund_key_reused_for_another_request_is_refused(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wallet = world["worker"].wallets.get()
+
+    def ask(amount, day=None):
+        return services.request_refund(
+            worker=world["worker"], wallet=wallet, category=Category.CARE, amount_cents=amount, description="Badante",
+            expense_date=day or wallet.plan.valid_from, receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4"),
+            key="r", actor=None,
+        )
+
+    ask(1000)
+    with pytest.raises(services.KeyReused):
+        ask(2000)
+    with pytest.raises(services.NotEligible):  # an expense from before the plan
+        services.request_refund(
+            worker=world["worker"], wallet=wallet, category=Category.CARE, amount_cents=100, description="Vecchia",
+            expense_date=date(2001, 1, 1), receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4"), key="old", actor=None,
+        )

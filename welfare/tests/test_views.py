@@ -202,6 +202,9 @@ def test_spending_report_hides_groups_under_five_and_payroll_gives_only_amounts(
     for w in workers[:5]:
         services.place_order(worker=w, service=sport, key="s", actor=None)
     services.place_order(worker=workers[6], service=care, key="c", actor=None)  # one person: must not show
+    this_year = timezone.localdate().year
+    assert "60,00" not in client_as(personas["org_admin"]).get(f"{FIRM}/welfare/", {"anno": this_year}).content.decode()
+    Order.objects.update(tax_year=this_year - 1)  # the report covers only years that are over
 
     page = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/").content.decode()
     report = page[page.index("Utilizzo per categoria"):]
@@ -209,7 +212,7 @@ def test_spending_report_hides_groups_under_five_and_payroll_gives_only_amounts(
     assert "150,00" in report  # sport: 5 people
     assert "20,00" not in report  # care: 1 person, hidden
     assert "60,00" not in report  # education: the smallest other group, hidden too (else total − shown = care)
-    csv = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/cedolino-{timezone.localdate().year}.csv")
+    csv = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/cedolino-{this_year - 1}.csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Codice fiscale;Cognome;Nome;Importo esente (euro);Importo imponibile (euro)"
     assert f"{workers[0].tax_code};Prova;Nome30;40,00;0,00" in lines
@@ -248,3 +251,42 @@ def test_a_pooled_plan_draws_each_firm_on_its_own_share(territory, firm, persona
     enrol(firm, 50)
     with pytest.raises(services.PoolTooSmall):
         enrol(small, 51)  # the firm's money does not pay for another firm's workers
+
+
+def test_odd_input_is_refused_not_a_server_error(client_as, world, personas):
+    from django.core.exceptions import ValidationError
+
+    from welfare.forms import cents_from_euros
+
+    for typed in ("NaN", "Infinity", "-Infinity", "1,000", "1e999"):
+        with pytest.raises(ValidationError):
+            cents_from_euros(typed)
+    admin = client_as(personas["org_admin"])
+    with_nul = "codice_fiscale,nome,cognome,email\n" + f"{tax_code(60)},An\x00na,Neri,a@example.org\n"
+    answer = admin.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", with_nul.encode())})
+    assert answer.status_code == 422
+    huge = "codice_fiscale,nome,cognome,email\n" + "x" * 200_000 + ",a,b,c@example.org\n"
+    answer = admin.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", huge.encode())})
+    assert answer.status_code == 422
+    assert Worker.objects.count() == 1
+    worker = client_as(personas["worker"])
+    assert worker.get("/welfare/voucher/%00/").status_code == 404
+    assert worker.get("/welfare/voucher/" + "A" * 50 + "/").status_code == 404
+
+
+def test_a_lost_receipt_is_a_404(client_as, world, personas):
+    refund = services.request_refund(
+        worker=world["worker"], wallet=world["worker"].wallets.get(), category="f_bis", amount_cents=100,
+        description="Nido", expense_date=date.today(), receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4"), key="k",
+        actor=None,
+    )
+    refund.receipt.storage.delete(refund.receipt.name)
+    assert client_as(personas["worker"]).get(f"/welfare/rimborsi/{refund.pk}/ricevuta/").status_code == 404
+
+
+def test_the_coordinators_audit_log_does_not_show_what_a_worker_bought(client_as, world, personas):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=personas["worker"])
+    page = client_as(personas["coordinator"]).get("/milano/coordinamento/registro/", {"action": "welfare"})
+    text = page.content.decode()
+    assert "welfare.plan.created" in text or "welfare.worker.enrolled" in text
+    assert "welfare.order.placed" not in text and order.code not in text and "Doposcuola" not in text
