@@ -184,13 +184,23 @@ def test_reminder_goes_once_the_day_before_and_not_to_cancelled_people(territory
     assert "Domani" in mail.outbox[0].subject
 
 
-def test_confirmation_schedules_the_reminder_with_the_database_backend(territory, settings, django_capture_on_commit_callbacks):
+def test_confirmation_schedules_the_reminder_with_the_database_backend(territory, settings):
     from django_tasks_db.models import DBTaskResult
+
+    from core.models import SentMail
+    from events.tasks import send_registration_mail
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     event = make_event(territory, starts_at=timezone.now() + timedelta(days=10))
-    with django_capture_on_commit_callbacks(execute=True):
-        services.register_attendee(event=event, data=person(1))
+    registration = services.register_attendee(event=event, data=person(1))
+    assert not DBTaskResult.objects.filter(task_path="events.tasks.send_reminder").exists()
+
+    # What the worker does with the queued confirmation: send it, then schedule the reminder.
+    [queued] = DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail")
+    send_registration_mail.call(*queued.args_kwargs["args"])
+
+    [confirmation] = SentMail.objects.all()
+    assert registration.ticket_code in confirmation.body_text
     reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
     assert reminder.run_after == event.starts_at - timedelta(days=1)
 
