@@ -84,7 +84,7 @@ def _register_as_expected(event: Event, fields: dict[str, Any], preferences, tab
     meanwhile, or a cancellation freed a seat), everything is rolled back and _register_under_lock
     decides under the lock; that happens only around the moment the event fills.
     """
-    expect_seat = event.seats_taken < event.capacity
+    expect_seat = event.seats_left > 0
     status = Registration.Status.CONFIRMED if expect_seat else Registration.Status.WAITLISTED
     try:
         with transaction.atomic(durable=True):
@@ -99,8 +99,10 @@ def _register_as_expected(event: Event, fields: dict[str, Any], preferences, tab
                 # A cancellation frees its seat under this lock and hands it to the waiting list
                 # without seeing this uncommitted registration: under the lock we either see that
                 # seat free (and go and take it) or the canceller waits for our commit and sees us.
-                seats = Event.objects.select_for_update().values_list("seats_taken", "capacity").get(pk=event.pk)
-                if seats[0] < seats[1]:
+                taken, capacity = (
+                    Event.objects.select_for_update().values_list("seats_taken", "capacity").get(pk=event.pk)
+                )
+                if taken < capacity:
                     raise _UnexpectedSeats
     except _UnexpectedSeats:
         return None
