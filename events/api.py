@@ -409,6 +409,12 @@ class RegistrationOut(Schema):
         return _local(registration.created_at)
 
 
+# Most events ask no questions: knowing it from the event's own query spares reading them. Built once,
+# at import: putting the subquery together costs more than running the query, and get_object_or_404
+# filters a copy, so this one is never evaluated.
+_REGISTRATION_EVENTS = _public_events().annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
+
+
 def _registration_form(event: Event, payload: RegistrationIn) -> RegistrationForm:
     """The web form, bound to the API's body; errors are renamed after the API's fields."""
     data: dict[str, Any] = payload.dict(exclude={"answers", "table_id", "preferences"})
@@ -470,9 +476,7 @@ def register(request, event_id: int, payload: RegistrationIn):
 
     Same rules and emails as the web form. Send an `Idempotency-Key` to retry safely.
     """
-    # Most events ask no questions: knowing it from the event's own query spares reading them.
-    has_questions = Exists(Question.objects.filter(event=OuterRef("pk")))
-    event = get_object_or_404(_public_events().annotate(has_questions=has_questions), pk=event_id)
+    event = get_object_or_404(_REGISTRATION_EVENTS, pk=event_id)
     if not event.is_registration_open():
         raise ApiError(409, "registration_closed", _("Le iscrizioni a questo evento sono chiuse."))
     form = _registration_form(event, payload)
