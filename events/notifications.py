@@ -77,7 +77,7 @@ def send_now(registration: Registration, template: str) -> None:
         _send(registration, template, attachments=attachments)
     finally:
         # Scheduled here rather than by the request that confirmed the seat: one task row less in the
-        # rush, and the reminder still never goes out before the confirmation.
+        # rush, and the reminder is queued after the confirmation (even if sending that one failed).
         from .tasks import send_reminder
 
         schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
