@@ -3,14 +3,16 @@
     make bench BENCH_ARGS="--scale M --duration 20 --concurrency 32"
     BENCH_DB=sqlite make bench
 
-Creates the `mire_bench` PostgreSQL database (or var/bench.sqlite3), fills it at the chosen scale,
-starts gunicorn on 127.0.0.1, measures `ceiling` and then each scenario, and stops gunicorn.
+Creates the `mire_bench` PostgreSQL database (`BENCH_PG_DB` names another) or var/bench.sqlite3, fills
+it at the chosen scale, starts gunicorn on 127.0.0.1, measures `ceiling` and then each scenario, and
+stops gunicorn.
 """
 
 import argparse
 import dataclasses
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -32,7 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 PY = sys.executable
 PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-PG_DATABASE = "mire_bench"
+# Dropped and recreated by each run: two people benchmarking on one server each name their own.
+PG_DATABASE = os.environ.get("BENCH_PG_DB", "mire_bench")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", PG_DATABASE):  # it goes into DROP/CREATE DATABASE as is
+    sys.exit(f"BENCH_PG_DB={PG_DATABASE!r}: use lower-case letters, digits and underscores")
 SQLITE_PATH = ROOT / "var" / "bench.sqlite3"
 STATIC_ROOT = ROOT / "var" / "bench" / "static"  # as in bench/settings.py
 RESULTS = BENCH_DIR / "RESULTS.md"

@@ -16,7 +16,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
@@ -409,11 +409,17 @@ class RegistrationOut(Schema):
         return _local(registration.created_at)
 
 
+# Most events ask no questions: knowing it from the event's own query spares reading them. Built once,
+# at import: putting the subquery together costs more than running the query, and get_object_or_404
+# filters a copy, so this one is never evaluated.
+_REGISTRATION_EVENTS = _public_events().annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
+
+
 def _registration_form(event: Event, payload: RegistrationIn) -> RegistrationForm:
     """The web form, bound to the API's body; errors are renamed after the API's fields."""
     data: dict[str, Any] = payload.dict(exclude={"answers", "table_id", "preferences"})
     extra: dict[str, list[str]] = {}
-    questions = {str(question.pk): question for question in event.questions.all()}
+    questions = {str(question.pk): question for question in event.questions.all()} if event.has_questions else {}
     for key, value in payload.answers.items():
         question = questions.get(key)
         if question is None:
@@ -429,7 +435,7 @@ def _registration_form(event: Event, payload: RegistrationIn) -> RegistrationFor
             data[question.field_name] = value
         else:
             extra[f"answers.{key}"] = [_("Deve essere un testo.")]
-    form = RegistrationForm(data, event=event)
+    form = RegistrationForm(data, event=event, questions=list(questions.values()))
     # Which table fields exist depends on the event's tables, known once the form is built; the form
     # reads its data only when validated, below.
     if payload.table_id is not None:
@@ -470,7 +476,7 @@ def register(request, event_id: int, payload: RegistrationIn):
 
     Same rules and emails as the web form. Send an `Idempotency-Key` to retry safely.
     """
-    event = get_object_or_404(_public_events(), pk=event_id)
+    event = get_object_or_404(_REGISTRATION_EVENTS, pk=event_id)
     if not event.is_registration_open():
         raise ApiError(409, "registration_closed", _("Le iscrizioni a questo evento sono chiuse."))
     form = _registration_form(event, payload)

@@ -38,13 +38,15 @@ class RegistrationForm(forms.Form):
         label=_("Acconsento a comparire nelle foto e nei video dell'evento (facoltativo)"), required=False
     )
 
-    def __init__(self, *args, event: Event, **kwargs):
+    def __init__(self, *args, event: Event, questions: list[Question] | None = None, **kwargs):
+        """`questions`: the event's questions when the caller has them already (the API), else read here."""
         super().__init__(*args, **kwargs)
         self.event = event
-        self.questions = list(event.questions.all())
+        self.questions = list(event.questions.all()) if questions is None else questions
         for question in self.questions:
             self.fields[question.field_name] = self._question_field(question)
-        self.tables = list(event.tables.all())
+        # Tables exist for events without table choice too (their boards): no need to read them then.
+        self.tables = list(event.tables.all()) if event.table_mode != Event.TableMode.NONE else []
         if self.tables and event.table_mode == Event.TableMode.FIRST_COME:
             self.fields["table"] = forms.TypedChoiceField(
                 label=_("Tavolo di lavoro"), coerce=int, required=False,

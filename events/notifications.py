@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from core.mail import send_templated_mail
-from core.tasks import enqueue_after_commit
+from core.tasks import enqueue_after_commit, schedule
 
 from . import tickets
 from .models import Registration
@@ -65,23 +65,31 @@ def send_now(registration: Registration, template: str) -> None:
     expected = STATUS_OF_MAIL.get(template)
     if registration.is_anonymised or (expected and registration.status != expected):
         return
-    attachments = None
-    if template == "confirmed":
-        event = registration.event
-        attachments = [
-            ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar"),
-            (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
-        ]
-    _send(registration, template, attachments=attachments)
+    if template != "confirmed":
+        _send(registration, template)
+        return
+    event = registration.event
+    attachments = [
+        ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar"),
+        (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
+    ]
+    try:
+        _send(registration, template, attachments=attachments)
+    finally:
+        # Scheduled here rather than by the request that confirmed the seat: one task row less in the
+        # rush, and the reminder is queued after the confirmation (even if sending that one failed).
+        from .tasks import send_reminder
+
+        schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
 
 
 def registration_changed(registration: Registration) -> None:
-    from .tasks import expire_offer_task, send_reminder
+    """Queue the mail of the registration's new status (the confirmation's task schedules the reminder)."""
+    from .tasks import expire_offer_task
 
     status = registration.status
     if status == Registration.Status.CONFIRMED:
-        reminder_at = registration.event.starts_at - REMINDER_BEFORE
-        enqueue_after_commit(_mail_job(registration, "confirmed"), (send_reminder, (registration.pk,), reminder_at))
+        _enqueue(registration, "confirmed")
     elif status == Registration.Status.WAITLISTED:
         _enqueue(registration, "waitlisted")
     elif status == Registration.Status.OFFERED:

@@ -56,38 +56,87 @@ def register_attendee(
     if not event.is_registration_open():
         raise RegistrationClosed
     email = normalise_email(data["email"])
+    fields = {
+        **data, "email": email, "event": event, "privacy_acknowledged_at": timezone.now(), "language": language,
+        "answers": answers or {},
+    }
     try:
-        with transaction.atomic(durable=True):
-            registration = Registration.objects.create(
-                event=event, status=Registration.Status.WAITLISTED, privacy_acknowledged_at=timezone.now(),
-                language=language, answers=answers or {}, **{**data, "email": email},
-            )
-            # Taken last, so the event's row stays locked for as short a time as possible.
-            took_seat = _take_event_seat(event)
-            if not took_seat:
-                # An UPDATE that matched nothing locked nothing: a cancellation may have freed a
-                # seat since, without seeing this uncommitted registration on the waiting list.
-                # Under the event's lock we either see that seat or the canceller sees us.
-                Event.objects.select_for_update().only("pk").get(pk=event.pk)
-                took_seat = _take_event_seat(event)
-            if took_seat:
-                registration.status = Registration.Status.CONFIRMED
-                registration.save(update_fields=["status"])
-            if preferences:
-                TablePreference.objects.bulk_create(
-                    TablePreference(registration=registration, table_id=table, rank=rank)
-                    for rank, table in enumerate(preferences, start=1)
-                )
-            if table_id and took_seat:
-                _take_table_seat(registration, table_id)
-            audit.record(actor=actor or email, action=f"registration.{registration.status}", obj=registration,
-                         territory=event.territory)
-            notifications.registration_changed(registration)
+        registration = _register_as_expected(event, fields, preferences, table_id, actor)
+        if registration is None:
+            registration = _register_under_lock(event, fields, preferences, table_id, actor)
     except IntegrityError:
         if Registration.objects.live().filter(event=event, email=email).exists():
             raise AlreadyRegistered from None
         raise
     return registration
+
+
+class _UnexpectedSeats(Exception):
+    """The event's seats were not as `event` showed them: roll back and register under the lock."""
+
+
+def _register_as_expected(event: Event, fields: dict[str, Any], preferences, table_id, actor) -> Registration | None:
+    """Register with the status the event's seats showed when it was read; None if they have changed.
+
+    In a rush every registration queues for the event's row, and it stays locked until COMMIT. So the
+    status is taken from the event as read, everything is written, and the row is touched last:
+    whoever holds it only has COMMIT left to do. When the seats turn out otherwise (the event filled
+    meanwhile, or a cancellation freed a seat), everything is rolled back and _register_under_lock
+    decides under the lock; that happens only around the moment the event fills.
+    """
+    expect_seat = event.seats_left > 0
+    status = Registration.Status.CONFIRMED if expect_seat else Registration.Status.WAITLISTED
+    try:
+        with transaction.atomic(durable=True):
+            registration = Registration.objects.create(**fields, status=status)
+            _record_registration(event, registration, preferences, actor)
+            if expect_seat:
+                if not _take_event_seat(event):
+                    raise _UnexpectedSeats
+                if table_id:
+                    _take_table_seat(registration, table_id)  # after the event's row: one lock order
+            else:
+                # A cancellation frees its seat under this lock and hands it to the waiting list
+                # without seeing this uncommitted registration: under the lock we either see that
+                # seat free (and go and take it) or the canceller waits for our commit and sees us.
+                taken, capacity = (
+                    Event.objects.select_for_update().values_list("seats_taken", "capacity").get(pk=event.pk)
+                )
+                if taken < capacity:
+                    raise _UnexpectedSeats
+    except _UnexpectedSeats:
+        return None
+    return registration
+
+
+def _register_under_lock(event: Event, fields: dict[str, Any], preferences, table_id, actor) -> Registration:
+    with transaction.atomic(durable=True):
+        # Inserted before the event's row is locked, as in _register_as_expected: one lock order.
+        registration = Registration.objects.create(**fields, status=Registration.Status.WAITLISTED)
+        took_seat = _take_event_seat(event)
+        if not took_seat:
+            # An UPDATE that matched nothing locked nothing: see _register_as_expected.
+            Event.objects.select_for_update().only("pk").get(pk=event.pk)
+            took_seat = _take_event_seat(event)
+        if took_seat:
+            registration.status = Registration.Status.CONFIRMED
+            registration.save(update_fields=["status"])
+        _record_registration(event, registration, preferences, actor)
+        if table_id and took_seat:
+            _take_table_seat(registration, table_id)
+    return registration
+
+
+def _record_registration(event: Event, registration: Registration, preferences, actor) -> None:
+    """The rows that go with a new registration: table preferences, the audit row, its mails."""
+    if preferences:
+        TablePreference.objects.bulk_create(
+            TablePreference(registration=registration, table_id=table, rank=rank)
+            for rank, table in enumerate(preferences, start=1)
+        )
+    audit.record(actor=actor or registration.email, action=f"registration.{registration.status}", obj=registration,
+                 territory=event.territory)
+    notifications.registration_changed(registration)
 
 
 def _take_event_seat(event: Event) -> bool:

@@ -100,3 +100,77 @@ def test_the_database_refuses_an_overbooked_event(territory):
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(seats_taken=2)
 
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_cancellations_during_a_rush_never_leave_a_seat_free_while_people_wait(territory):
+    event = make_event(territory, capacity=10)
+    confirmed = [services.register_attendee(event=event, data=person(n)) for n in range(10)]
+    full = Event.objects.get(pk=event.pk)  # as read by each request of the rush: no seat left
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def cancel_or_register(n):
+        try:
+            barrier.wait(timeout=30)
+            if n < 5:
+                services.cancel_registration(registration=confirmed[n])
+            else:
+                services.register_attendee(event=full, data=person(100 + n))
+        except Exception as exc:  # recorded, asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(cancel_or_register, range(20)))
+
+    assert errors == []
+    event.refresh_from_db()
+    # Five seats freed, fifteen newcomers: every freed seat went to one of them.
+    assert event.seats_taken == 10 == Registration.objects.filter(event=event, status="confirmed").count()
+    assert Registration.objects.filter(event=event, status="waitlisted").count() == 10
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_seat_freed_while_a_registration_is_being_written_goes_to_it(territory, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one writing transaction at a time: nothing can happen in between")
+    event = make_event(territory, capacity=1)
+    holder = services.register_attendee(event=event, data=person(1))
+    full = Event.objects.get(pk=event.pk)
+    written, cancelled = threading.Event(), threading.Event()
+    queue_mails = services.notifications.registration_changed
+
+    def queue_mails_then_pause(registration):
+        # The newcomer's registration is written but not committed: the cancellation happens now,
+        # and hands its seat to a waiting list that does not show the newcomer yet.
+        queue_mails(registration)
+        if registration.email == "persona2@example.org" and not written.is_set():
+            written.set()
+            cancelled.wait(timeout=30)
+
+    monkeypatch.setattr(services.notifications, "registration_changed", queue_mails_then_pause)
+
+    def register():
+        try:
+            return services.register_attendee(event=full, data=person(2))
+        finally:
+            connections.close_all()
+
+    def cancel():
+        try:
+            written.wait(timeout=30)
+            services.cancel_registration(registration=holder)
+        finally:
+            cancelled.set()
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        newcomer, cancellation = pool.submit(register), pool.submit(cancel)
+        cancellation.result(timeout=60)
+        assert newcomer.result(timeout=60).status == "confirmed"
+    event.refresh_from_db()
+    assert event.seats_taken == 1

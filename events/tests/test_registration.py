@@ -184,13 +184,23 @@ def test_reminder_goes_once_the_day_before_and_not_to_cancelled_people(territory
     assert "Domani" in mail.outbox[0].subject
 
 
-def test_confirmation_schedules_the_reminder_with_the_database_backend(territory, settings, django_capture_on_commit_callbacks):
+def test_confirmation_schedules_the_reminder_with_the_database_backend(territory, settings):
     from django_tasks_db.models import DBTaskResult
+
+    from core.models import SentMail
+    from events.tasks import send_registration_mail
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     event = make_event(territory, starts_at=timezone.now() + timedelta(days=10))
-    with django_capture_on_commit_callbacks(execute=True):
-        services.register_attendee(event=event, data=person(1))
+    registration = services.register_attendee(event=event, data=person(1))
+    assert not DBTaskResult.objects.filter(task_path="events.tasks.send_reminder").exists()
+
+    # What the worker does with the queued confirmation: send it, then schedule the reminder.
+    [queued] = DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail")
+    send_registration_mail.call(*queued.args_kwargs["args"])
+
+    [confirmation] = SentMail.objects.all()
+    assert registration.ticket_code in confirmation.body_text
     reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
     assert reminder.run_after == event.starts_at - timedelta(days=1)
 
@@ -242,3 +252,57 @@ def test_registering_renders_no_mail_in_the_request(territory, settings, django_
         services.register_attendee(event=event, data=person(1))
     assert SentMail.objects.count() == 0  # rendered later by the worker
     assert DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail").count() == 1
+
+
+def test_with_the_database_backend_mails_are_queued_in_the_registrations_own_transaction(territory, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = make_event(territory, capacity=5)
+    mails = DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail")
+    services.register_attendee(event=event, data=person(1))  # no on-commit callbacks run here
+    assert mails.count() == 1
+    with pytest.raises(services.AlreadyRegistered):
+        services.register_attendee(event=event, data=person(1))
+    assert mails.count() == 1  # the refused one rolled back, its mail with it
+
+
+def test_a_seat_freed_since_the_event_was_read_is_taken(territory, django_capture_on_commit_callbacks):
+    from events.models import Event
+
+    event = make_event(territory, capacity=1)
+    first = services.register_attendee(event=event, data=person(1))
+    full = Event.objects.get(pk=event.pk)
+    services.cancel_registration(registration=first)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.register_attendee(event=full, data=person(2))
+
+    assert second.status == Registration.objects.get(pk=second.pk).status == "confirmed"
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+    assert [a.action for a in AuditLog.objects.filter(object_id=str(second.pk))] == ["registration.confirmed"]
+    [message] = mail.outbox
+    assert second.ticket_code in message.body
+
+
+def test_an_event_filled_since_it_was_read_puts_the_registration_on_the_waiting_list(
+    territory, django_capture_on_commit_callbacks
+):
+    from events.models import Event
+
+    event = make_event(territory, capacity=1)
+    with_a_seat = Event.objects.get(pk=event.pk)
+    services.register_attendee(event=event, data=person(1))
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.register_attendee(event=with_a_seat, data=person(2))
+
+    assert second.status == Registration.objects.get(pk=second.pk).status == "waitlisted"
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+    assert [a.action for a in AuditLog.objects.filter(object_id=str(second.pk))] == ["registration.waitlisted"]
+    [message] = mail.outbox
+    assert second.ticket_code not in message.body
