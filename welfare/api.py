@@ -8,13 +8,16 @@ the same body returns the first order again (`Idempotent-Replayed: true`), with 
 voucher of another provider.
 """
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from math import ceil
 from typing import Literal
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -85,13 +88,32 @@ class ServiceOut(Schema):
 
     @staticmethod
     def resolve_municipi(service: Service) -> list[int]:
-        return sorted(m.number for m in service.municipi.all())
+        numbers = getattr(service, "municipio_numbers", None)  # set by _with_municipi for a page of services
+        return numbers if numbers is not None else sorted(m.number for m in service.municipi.all())
 
     @staticmethod
     def resolve_url(service: Service) -> str:
-        from django.conf import settings
+        return settings.SITE_URL + _service_path(service.territory.slug, service.slug)
 
-        return settings.SITE_URL + service.get_absolute_url()
+
+@functools.lru_cache(maxsize=64)
+def _service_prefix(territory: str) -> str:
+    # A service's address differs only by its slug: the URL is reversed once per territory, not per item.
+    return reverse("welfare:service", kwargs={"territory": territory, "slug": "x"})[: -len("x/")]
+
+
+def _service_path(territory: str, slug: str) -> str:
+    return f"{_service_prefix(territory)}{slug}/"
+
+
+def _with_municipi(services: list[Service]) -> None:
+    """The Municipi numbers of a page of services in one query of the link table (no Municipio objects)."""
+    numbers: dict[int, list[int]] = {service.pk: [] for service in services}
+    links = Service.municipi.through.objects.filter(service__in=numbers).values_list("service_id", "municipio__number")
+    for service_id, number in links.order_by("municipio__number"):
+        numbers[service_id].append(number)
+    for service in services:
+        service.municipio_numbers = numbers[service.pk]
 
 
 class CatalogueFilters(Schema):
@@ -114,12 +136,13 @@ def list_services(request, filters: Query[CatalogueFilters], paging: Query[PageP
     territory = territory_for_input(filters.territory)
     found = Service.objects.filter(territory=territory).published().catalogue(
         q=filters.q, category=filters.category or "", municipio=filters.municipio, delivery=filters.delivery or "",
-    ).select_related("provider", "territory").prefetch_related("municipi")
+    ).select_related("provider", "territory").defer("search_text")
     if filters.lat is not None:
         found = found.nearest_to(float(filters.lat), float(filters.lon))
     else:
         found = found.order_by("title", "pk")
     page = paginate(found, paging)
+    _with_municipi(page["items"])
     if filters.lat is not None:
         for service in page["items"]:
             service.distance_km = distance_km(float(filters.lat), float(filters.lon), service.latitude, service.longitude)
@@ -199,8 +222,6 @@ class OrderOut(Schema):
 
     @staticmethod
     def resolve_voucher_url(order: Order) -> str:
-        from django.conf import settings
-
         return settings.SITE_URL + order.get_absolute_url()
 
 
