@@ -136,7 +136,7 @@ def list_services(request, filters: Query[CatalogueFilters], paging: Query[PageP
     territory = territory_for_input(filters.territory)
     found = Service.objects.filter(territory=territory).published().catalogue(
         q=filters.q, category=filters.category or "", municipio=filters.municipio, delivery=filters.delivery or "",
-    ).select_related("provider", "territory").defer("search_text")
+    ).select_related("territory").prefetch_related("provider").defer("search_text")
     if filters.lat is not None:
         found = found.nearest_to(float(filters.lat), float(filters.lon))
     else:

@@ -11,7 +11,12 @@ KM_PER_DEGREE = 111.32
 
 class ServiceQuerySet(models.QuerySet):
     def published(self) -> "ServiceQuerySet":
-        return self.filter(is_published=True, provider__is_active=True)
+        # "Not of an inactive provider" rather than a join on the active ones: the few inactive ids
+        # are a small hashed subquery, where the join scanned every organisation for each search.
+        from network.models import Organisation
+
+        inactive = Organisation.objects.filter(is_active=False).values("pk")
+        return self.filter(is_published=True).exclude(provider__in=inactive)
 
     def search(self, text: str) -> "ServiceQuerySet":
         return search(self, text)
