@@ -50,7 +50,8 @@ def search(queryset: models.QuerySet, text: str) -> models.QuerySet:
 
 
 class SearchTextMixin(models.Model):
-    """Keeps `search_text` (lower-cased, from `build_search_text()`) in step with every save."""
+    """Keeps `search_text` in step with every save; the model says what goes in it with
+    `build_search_text()`, which returns the lower-cased text to search."""
 
     search_text = models.TextField(editable=False, default="")
 
@@ -62,6 +63,3 @@ class SearchTextMixin(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
-
-    def build_search_text(self) -> str:
-        raise NotImplementedError
