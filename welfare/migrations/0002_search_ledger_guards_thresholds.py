@@ -53,7 +53,7 @@ THRESHOLDS = [
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)  # None: the % of RAISE are not placeholders
+        schema_editor.execute(PG_FORWARD, params=None)  # None: the % signs in RAISE belong to PL/pgSQL, not to psycopg
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_FORWARD:
             schema_editor.execute(statement)
