@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
 from core.cache import public_page
+from core.money import euros
 from core.pdf import render_pdf
 from core.territories import territory_view
 from network.models import Organisation
@@ -192,9 +193,17 @@ def declare_children(request: HttpRequest, worker_id: int) -> HttpResponse:
     worker = get_object_or_404(Worker, pk=worker_id, user=request.user)
     form = ChildrenForm(request.POST, prefix=f"w{worker.pk}")
     if form.is_valid():
-        services.declare_children(worker=worker, has_dependent_children=form.cleaned_data["has_dependent_children"],
-                                  actor=request.user)
+        worker = services.declare_children(
+            worker=worker, has_dependent_children=form.cleaned_data["has_dependent_children"], actor=request.user
+        )
         messages.success(request, _("Dichiarazione registrata."))
+        room = services.fringe_headroom(worker, year=timezone.localdate().year)
+        if room.spent_cents > room.threshold_cents:
+            # Art. 51 c. 3: past the threshold the whole year's fringe benefits are taxable.
+            messages.warning(request, _(
+                "Con questa dichiarazione i fringe benefit già usati quest'anno (%(spent)s) superano la soglia "
+                "esente (%(threshold)s): diventano tutti imponibili in busta paga."
+            ) % {"spent": euros(room.spent_cents), "threshold": euros(room.threshold_cents)})
     return redirect("welfare:my_welfare")
 
 

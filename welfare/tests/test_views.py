@@ -290,3 +290,19 @@ def test_the_coordinators_audit_log_does_not_show_what_a_worker_bought(client_as
     text = page.content.decode()
     assert "welfare.plan.created" in text or "welfare.worker.enrolled" in text
     assert "welfare.order.placed" not in text and order.code not in text and "Doposcuola" not in text
+
+
+def test_withdrawing_the_children_declaration_warns_when_fringe_becomes_taxable(client_as, territory, firm, coop, personas):
+    ensure_thresholds()
+    make_plan(firm, amount_cents=150000, categories=["fringe"])
+    worker = enrol(firm, 70, user=personas["worker"])
+    services.declare_children(worker=worker, has_dependent_children=True, actor=None)
+    worker.refresh_from_db()
+    services.place_order(worker=worker, service=make_service(coop, category="fringe", price_cents=150000), key="k",
+                         actor=None)
+    client = client_as(personas["worker"])
+    page = client.post(f"/welfare/il-mio-welfare/{worker.pk}/figli/", {f"w{worker.pk}-has_dependent_children": ""},
+                       follow=True)
+    assert "diventano tutti imponibili" in page.content.decode()
+    worker.refresh_from_db()
+    assert not worker.has_dependent_children
