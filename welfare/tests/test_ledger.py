@@ -224,8 +224,7 @@ def test_expired_plans_return_or_carry_over_unused_credit_never_in_cash(territor
         valid_from=date(last_year, 1, 1), valid_until=today - timedelta(days=1))
     Plan.objects.filter(pk=old_return.pk).update(unused_credit="return")
     current = make_plan(firm, amount_cents=5000, name="Nuovo")
-    with transaction.atomic():
-        services._open_wallet(plan=current, worker=worker, actor=None)
+    assert services.open_wallets(plan=current, organisation=firm, actor=None) == 1
     funding = ledger.funding_account(firm)
     before = funding.balance_cents
 
