@@ -451,6 +451,8 @@ class Order(models.Model):
     title = models.CharField(max_length=200)
     category = models.CharField(max_length=10, choices=Category.choices)
     amount_cents = models.PositiveIntegerField()
+    # The service's "tempo ritrovato" when bought: the minutes it gives back once used (DESIGN.md).
+    minutes_saved = models.PositiveSmallIntegerField(null=True, blank=True)
     tax_year = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)
     code = models.CharField(max_length=12, unique=True, default=new_voucher_code)

@@ -445,7 +445,8 @@ def place_order(*, worker: Worker, service: Service, key: str, actor, wallet: Wa
         raise InsufficientCredit(_("Credito insufficiente."), available_cents=0) from None
     order = Order.objects.create(
         territory=territory, wallet=chosen, worker=worker, service=service, provider=service.provider,
-        title=service.title, category=service.category, amount_cents=price, tax_year=today.year, transfer=transfer,
+        title=service.title, category=service.category, amount_cents=price, minutes_saved=service.minutes_saved,
+        tax_year=today.year, transfer=transfer,
     )
     audit.record(actor=actor, action="welfare.order.placed", obj=order, territory=territory,
                  changes={"amount_cents": price, "service": service.pk, "wallet": chosen.pk})

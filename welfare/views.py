@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -177,6 +178,8 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
             "worker": worker,
             "wallets": wallets,
             "headroom": services.fringe_headroom(worker, year=year),
+            "minutes_regained": worker.orders.filter(status=Order.Status.REDEEMED, created_at__year=year)
+            .aggregate(total=Sum("minutes_saved"))["total"] or 0,
             "orders": worker.orders.select_related("service")[:50],
             "refunds": worker.refund_requests.all()[:50],
             "children_form": ChildrenForm(initial={"has_dependent_children": worker.has_dependent_children},

@@ -306,3 +306,13 @@ def test_withdrawing_the_children_declaration_warns_when_fringe_becomes_taxable(
     assert "diventano tutti imponibili" in page.content.decode()
     worker.refresh_from_db()
     assert not worker.has_dependent_children
+
+
+def test_a_used_voucher_counts_the_time_it_gives_back(client_as, world, personas, coop):
+    sitter = make_service(coop, title="Baby sitting", category=Category.EDUCATION, price_cents=1000, minutes_saved=90)
+    order = services.place_order(worker=world["worker"], service=sitter, key="k", actor=None)
+    page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    assert "Tempo ritrovato" not in page  # bought, not used yet
+    services.redeem_voucher(code=order.code, provider=coop, actor=None)
+    page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    assert "90 minuti" in page
