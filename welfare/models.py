@@ -481,6 +481,36 @@ class Order(models.Model):
         return reverse("welfare:voucher", kwargs={"code": self.code})
 
 
+class Payout(models.Model):
+    """The network paying a provider what its vouchers redeemed in one month earned, less the fee."""
+
+    provider = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="welfare_payouts")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    gross_cents = models.PositiveBigIntegerField()
+    fee_cents = models.PositiveBigIntegerField()
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="payout")
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-month", "pk"]
+        verbose_name = _("pagamento al fornitore")
+        verbose_name_plural = _("pagamenti ai fornitori")
+        constraints = [
+            # One payment per provider and month: paying twice is refused by the database too.
+            models.UniqueConstraint(fields=["provider", "year", "month"], name="payout_one_per_month"),
+            models.CheckConstraint(condition=models.Q(month__gte=1, month__lte=12), name="payout_month_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.month:02d}/{self.year}"
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.fee_cents
+
+
 def receipt_path(instance: "RefundRequest", filename: str) -> str:
     # Random names: a receipt's address must not be guessable from its worker or its date.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"

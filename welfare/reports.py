@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.spreadsheets import csv_bytes
 
-from .models import Account, Category, FringeThreshold, Order, Plan, RefundRequest, Terms, Wallet, Worker
+from .models import Account, Category, FringeThreshold, Order, Payout, Plan, RefundRequest, Terms, Wallet, Worker
 
 MIN_GROUP = 5
 
@@ -172,6 +172,7 @@ class Statement:
     orders: list
     gross_cents: int
     fee_basis_points: int
+    payout: object = None  # the network's payment for this month, once made
 
     @property
     def fee_cents(self) -> int:
@@ -200,6 +201,7 @@ def settlement_statement(provider, *, year: int, month: int) -> Statement:
     return Statement(
         provider=provider, year=year, month=month, orders=orders,
         gross_cents=sum(o.amount_cents for o in orders), fee_basis_points=terms.provider_fee_basis_points if terms else 0,
+        payout=Payout.objects.filter(provider=provider, year=year, month=month).first(),
     )
 
 
@@ -218,3 +220,32 @@ def statement_csv(statement: Statement) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
+
+
+@dataclass
+class UnpaidMonth:
+    provider: object
+    year: int
+    month: int
+    gross_cents: int
+
+    @property
+    def period(self) -> date:
+        return date(self.year, self.month, 1)
+
+
+def unpaid_months(territory, *, limit: int = 100) -> list[UnpaidMonth]:
+    """Past months in which a provider redeemed vouchers the network has not paid for yet, oldest first."""
+    from network.models import Organisation
+
+    this_month = timezone.localdate().replace(day=1)
+    start = datetime(this_month.year, this_month.month, 1, tzinfo=timezone.get_current_timezone())
+    rows = (
+        Order.objects.filter(territory=territory, status=Order.Status.REDEEMED, redeemed_at__lt=start)
+        .annotate(y=ExtractYear("redeemed_at"), m=ExtractMonth("redeemed_at"))
+        .values("provider", "y", "m").annotate(gross=Sum("amount_cents")).order_by("y", "m", "provider")
+    )
+    paid = set(Payout.objects.filter(provider__territory=territory).values_list("provider", "year", "month"))
+    months = [row for row in rows if (row["provider"], row["y"], row["m"]) not in paid][:limit]
+    providers = Organisation.objects.in_bulk({row["provider"] for row in months})
+    return [UnpaidMonth(providers[row["provider"]], row["y"], row["m"], row["gross"]) for row in months]

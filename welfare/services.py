@@ -30,6 +30,7 @@ from .models import (
     Category,
     FringeThreshold,
     Order,
+    Payout,
     Plan,
     PlanParticipant,
     PlanTier,
@@ -84,6 +85,10 @@ class PoolTooSmall(WelfareError):
 
 class SlugTaken(WelfareError):
     code = "already_exists"
+
+
+class AlreadyPaid(WelfareError):
+    code = "already_paid"
 
 
 class KeyReused(WelfareError):
@@ -636,3 +641,33 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor)
                      "join_url": settings.SITE_URL + reverse("network:join", kwargs={"territory": proposal.territory.slug})},
         )
     return proposal
+
+
+@transaction.atomic(durable=True)
+def pay_provider(*, provider: Organisation, year: int, month: int, actor) -> Payout:
+    """Record that the network paid a provider for the vouchers it redeemed in a month (a past month)."""
+    from .reports import settlement_statement
+
+    today = timezone.localdate()
+    if (year, month) >= (today.year, today.month):
+        raise NotEligible(_("Si paga un mese solo quando è concluso."))
+    # The provider's row serialises two coordinators paying the same month; the constraint backs it.
+    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    if Payout.objects.filter(provider=provider, year=year, month=month).exists():
+        raise AlreadyPaid(_("Questo mese è già stato pagato."))
+    statement = settlement_statement(provider, year=year, month=month)
+    if not statement.gross_cents:
+        raise NotEligible(_("Nessun voucher riscattato in questo mese: non c'è nulla da pagare."))
+    territory = provider.territory
+    legs = [(ledger.payable_account(provider), -statement.gross_cents),
+            (ledger.network_account(territory, Account.Kind.SETTLEMENT), statement.net_cents)]
+    if statement.fee_cents:
+        legs.append((ledger.network_account(territory, Account.Kind.FEE_INCOME), statement.fee_cents))
+    transfer = ledger.post_transfer(territory=territory, kind=Transfer.Kind.PROVIDER_PAID,
+                                    key=f"payout:{provider.pk}:{year}-{month:02d}", actor=actor, legs=legs,
+                                    memo=f"{provider} {month:02d}/{year}")
+    payout = Payout.objects.create(provider=provider, year=year, month=month, gross_cents=statement.gross_cents,
+                                   fee_cents=statement.fee_cents, transfer=transfer, paid_by=actor)
+    audit.record(actor=actor, action="welfare.provider.paid", obj=payout, territory=territory,
+                 changes={"gross_cents": payout.gross_cents, "fee_cents": payout.fee_cents})
+    return payout

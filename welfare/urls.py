@@ -41,4 +41,6 @@ urlpatterns = [
     path("<slug:territory>/coordinamento/welfare/", views.coordination, name="coordination"),
     path("<slug:territory>/coordinamento/welfare/piani/nuovo/", views.pooled_plan_new, name="pooled_plan_new"),
     path("<slug:territory>/coordinamento/welfare/proposte/<int:pk>/", views.proposal_decide, name="proposal_decide"),
+    path("<slug:territory>/coordinamento/welfare/pagamenti/<slug:slug>/<int:year>-<int:month>/", views.provider_payout,
+         name="provider_payout"),
 ]

@@ -577,7 +577,26 @@ def coordination(request: HttpRequest) -> HttpResponse:
         "plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True).prefetch_related(
             "participants__organisation", "tiers"),
         "page": page,
+        "unpaid": reports.unpaid_months(request.territory),
     })
+
+
+@require_POST
+@login_required
+@territory_view
+def provider_payout(request: HttpRequest, slug: str, year: int, month: int) -> HttpResponse:
+    require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
+    provider = get_object_or_404(Organisation.objects.in_territory(request.territory), slug=slug)
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+        raise Http404
+    try:
+        payout = services.pay_provider(provider=provider, year=year, month=month, actor=request.user)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Pagamento registrato: %(net)s a %(provider)s.")
+                         % {"net": euros(payout.net_cents), "provider": provider.name})
+    return redirect("welfare:coordination", territory=request.territory.slug)
 
 
 @require_http_methods(["GET", "POST"])

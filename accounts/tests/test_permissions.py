@@ -34,6 +34,7 @@ from welfare import services as welfare
 from welfare.models import (
     Category,
     Order,
+    Payout,
     Plan,
     PlanParticipant,
     ProviderProposal,
@@ -253,6 +254,19 @@ class World:
             actor=self.worker.user,
         )
         return self.touch(key, refund) if key else refund
+
+    def unpaid_month(self, key: str) -> dict:
+        """A provider of its own with one voucher redeemed last month and not paid yet: the URL's kwargs."""
+        provider = make_organisation(
+            self.organisation.territory, f"Fornitore {next(self._people)}", kind="social_coop", network_role="provider"
+        )
+        order = welfare.place_order(worker=self.worker, service=make_service(provider, price_cents=500),
+                                    key=str(uuid4()), actor=None)
+        welfare.redeem_voucher(code=order.code, provider=provider, actor=None)
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        Order.objects.filter(pk=order.pk).update(redeemed_at=timezone.now() - timedelta(days=timezone.localdate().day + 1))
+        self.touch(key, provider)
+        return {"territory": "milano", "slug": provider.slug, "year": last_month.year, "month": last_month.month}
 
     def proposal(self, key: str) -> ProviderProposal:
         return self.touch(
@@ -861,6 +875,12 @@ ROUTES: dict[str, Route] = {
         method="post",
         data=_plan_form("welfare:pooled_plan_new#post", "coordinator"),
         changed=lambda name: Plan.objects.filter(name=name, organisation=None).exists(),
+    ),
+    "welfare:provider_payout": Route(
+        RESTRICTED,
+        lambda w: w.unpaid_month("welfare:provider_payout"),
+        method="post",
+        changed=lambda provider: Payout.objects.filter(provider=provider).exists(),
     ),
     "welfare:proposal_decide": Route(
         RESTRICTED,

@@ -287,3 +287,27 @@ def test_a_refund_key_reused_for_another_request_is_refused(world):
             worker=world["worker"], wallet=wallet, category=Category.CARE, amount_cents=100, description="Vecchia",
             expense_date=date(2001, 1, 1), receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4"), key="old", actor=None,
         )
+
+
+def test_paying_a_provider_a_past_month_once_with_the_network_fee(world, territory):
+    from welfare.models import Payout, Terms
+
+    Terms.objects.create(territory=territory, provider_fee_basis_points=250)  # 2.5%
+    service = make_service(world["provider"], price_cents=10000)
+    orders = [services.place_order(worker=world["worker"], service=service, key=f"k{n}", actor=None) for n in range(3)]
+    for order in orders[:2]:
+        services.redeem_voucher(code=order.code, provider=world["provider"], actor=None)
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1))
+    Order.objects.filter(status="redeemed").update(redeemed_at=timezone.now().replace(
+        year=last_month.year, month=last_month.month, day=15))
+    with pytest.raises(services.NotEligible):  # the current month is not over
+        services.pay_provider(provider=world["provider"], year=timezone.localdate().year,
+                              month=timezone.localdate().month, actor=None)
+    payout = services.pay_provider(provider=world["provider"], year=last_month.year, month=last_month.month, actor=None)
+    assert (payout.gross_cents, payout.fee_cents, payout.net_cents) == (20000, 500, 19500)
+    assert ledger.payable_account(world["provider"]).balance_cents == 10000  # the unused voucher is still owed
+    assert ledger.network_account(territory, Account.Kind.FEE_INCOME).balance_cents == 500
+    with pytest.raises(services.AlreadyPaid):
+        services.pay_provider(provider=world["provider"], year=last_month.year, month=last_month.month, actor=None)
+    assert Payout.objects.count() == 1
+    assert_books_right()

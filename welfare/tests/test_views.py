@@ -316,3 +316,23 @@ def test_a_used_voucher_counts_the_time_it_gives_back(client_as, world, personas
     services.redeem_voucher(code=order.code, provider=coop, actor=None)
     page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
     assert "90 minuti" in page
+
+
+def test_the_coordinator_sees_and_pays_what_providers_are_owed(client_as, world, personas, coop):
+    from datetime import timedelta
+
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    services.redeem_voucher(code=order.code, provider=coop, actor=None)
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    Order.objects.update(redeemed_at=timezone.now().replace(year=last_month.year, month=last_month.month, day=10))
+    coordinator = client_as(personas["coordinator"])
+    page = coordinator.get("/milano/coordinamento/welfare/").content.decode()
+    assert "Coop Test" in page and "120,00" in page
+    url = f"/milano/coordinamento/welfare/pagamenti/coop-test/{last_month.year}-{last_month.month}/"
+    assert client_as(personas["provider_staff"]).post(url).status_code == 403
+    coordinator = client_as(personas["coordinator"])  # one test client: sign the coordinator in again
+    coordinator.post(url)
+    assert "Nessun pagamento in sospeso" in coordinator.get("/milano/coordinamento/welfare/").content.decode()
+    pdf = client_as(personas["provider_staff"]).get(
+        f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{last_month.year}-{last_month.month:02d}.pdf")
+    assert pdf.status_code == 200
