@@ -651,8 +651,9 @@ def pay_provider(*, provider: Organisation, year: int, month: int, actor) -> Pay
     today = timezone.localdate()
     if (year, month) >= (today.year, today.month):
         raise NotEligible(_("Si paga un mese solo quando è concluso."))
-    # The provider's row serialises two coordinators paying the same month; the constraint backs it.
-    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    # The provider's row (NO KEY: purchases from it go on) serialises two coordinators paying one month;
+    # the unique constraint backs it.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=provider.pk).first()
     if Payout.objects.filter(provider=provider, year=year, month=month).exists():
         raise AlreadyPaid(_("Questo mese è già stato pagato."))
     statement = settlement_statement(provider, year=year, month=month)
