@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.spreadsheets import csv_bytes
+from network.models import Organisation
 
 from .models import Account, Category, FringeThreshold, Order, Payout, Plan, RefundRequest, Terms, Wallet, Worker
 
@@ -236,8 +237,6 @@ class UnpaidMonth:
 
 def unpaid_months(territory, *, limit: int = 100) -> list[UnpaidMonth]:
     """Past months in which a provider redeemed vouchers the network has not paid for yet, oldest first."""
-    from network.models import Organisation
-
     this_month = timezone.localdate().replace(day=1)
     start = datetime(this_month.year, this_month.month, 1, tzinfo=timezone.get_current_timezone())
     rows = (

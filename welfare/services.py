@@ -41,6 +41,7 @@ from .models import (
     Wallet,
     Worker,
 )
+from .reports import settlement_statement
 
 
 class WelfareError(Exception):
@@ -646,8 +647,6 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor)
 @transaction.atomic(durable=True)
 def pay_provider(*, provider: Organisation, year: int, month: int, actor) -> Payout:
     """Record that the network paid a provider for the vouchers it redeemed in a month (a past month)."""
-    from .reports import settlement_statement
-
     today = timezone.localdate()
     if (year, month) >= (today.year, today.month):
         raise NotEligible(_("Si paga un mese solo quando è concluso."))
