@@ -36,9 +36,9 @@ class Page(Schema, Generic[T]):
     pages: int
 
 
-def paginate(queryset: QuerySet, params: PageParams) -> dict:
-    """One page of an ordered queryset. A page past the last is empty, not an error."""
-    count = queryset.count()
+def paginate(queryset: QuerySet | list, params: PageParams) -> dict:
+    """One page of an ordered queryset (or of a list built in Python). A page past the last is empty."""
+    count = len(queryset) if isinstance(queryset, list) else queryset.count()
     pages = ceil(count / params.page_size)
     items = []
     if params.page <= pages:

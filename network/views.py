@@ -1,5 +1,3 @@
-from functools import lru_cache
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -7,7 +5,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import get_script_prefix, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -15,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
 from core.cache import fragments, public_data, public_page, public_pages_version
+from core.links import slug_url_maker
 from core.models import AuditLog, Municipio
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
@@ -31,19 +29,6 @@ DEEP_PAGE_OFFSET = 200
 MAP_POINTS_MAX = 2000
 # Public join form: a real organisation applies once; this only stops floods from one address.
 JOIN_LIMIT_PER_HOUR = 10
-
-
-@lru_cache(maxsize=256)
-def _organisation_url_parts(territory: str, script_prefix: str) -> tuple[str, str]:
-    """An organisation page's URL before and after its slug, reversed once per territory.
-
-    reverse() for each of a page's 20 cards took about 6% of its time, and 66 ms for the 2,000
-    markers of the unfiltered map. URL patterns never change while a process runs, so this memory
-    of one process is safe; the script prefix is an argument because reverse() depends on it.
-    """
-    url = reverse("network:organisation", kwargs={"territory": territory, "slug": "SLUG"})
-    before, _, after = url.rpartition("SLUG")
-    return before, after
 
 
 def _municipi(request: HttpRequest) -> dict[int, tuple[int, str]]:
@@ -107,12 +92,12 @@ def _cards(request: HttpRequest, organisations, *, municipi: dict[int, tuple[int
     request's language, under the public-pages version (a renamed Municipio changes cards too).
     The Municipio's name comes from the territory's cached list instead of a join.
     """
-    before, after = _organisation_url_parts(request.territory.slug, get_script_prefix())
+    url_of = slug_url_maker("network:organisation", request.territory.slug)
     municipio_names = dict(municipi.values())
     template = get_template("network/directory.html#card").template
 
     def render_card(organisation: Organisation) -> str:
-        organisation.url = f"{before}{organisation.slug}{after}"
+        organisation.url = url_of(organisation.slug)
         organisation.municipio_name = municipio_names.get(organisation.municipio_id, "")
         return template.render(Context({"org": organisation}))
 
@@ -132,9 +117,9 @@ def directory_map(request: HttpRequest) -> JsonResponse:
     territory = request.territory
     _form, organisations = _filtered_directory(request)
     located = organisations.filter(latitude__isnull=False, longitude__isnull=False).order_by("name")
-    before, after = _organisation_url_parts(territory.slug, get_script_prefix())
+    url_of = slug_url_maker("network:organisation", territory.slug)
     points = [
-        {"name": name, "lat": float(lat), "lon": float(lon), "url": f"{before}{slug}{after}"}
+        {"name": name, "lat": float(lat), "lon": float(lon), "url": url_of(slug)}
         for name, slug, lat, lon in located.values_list("name", "slug", "latitude", "longitude")[:MAP_POINTS_MAX]
     ]
     response = JsonResponse({"points": points, "truncated": len(points) == MAP_POINTS_MAX})

@@ -8,16 +8,13 @@ the same body returns the first order again (`Idempotent-Replayed: true`), with 
 voucher of another provider.
 """
 
-import functools
 from datetime import date, datetime
 from decimal import Decimal
-from math import ceil
 from typing import Literal
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -28,6 +25,7 @@ from accounts.models import Role
 from accounts.permissions import Perm, can, organisations_of
 from core.api import SLUG_PATTERN, Page, PageParams, paginate, territory_for_input
 from core.idempotency import HEADER, OPENAPI_PARAMETER, check_key
+from core.links import slug_url_maker
 
 from . import services
 from .forms import RefundForm
@@ -93,17 +91,7 @@ class ServiceOut(Schema):
 
     @staticmethod
     def resolve_url(service: Service) -> str:
-        return settings.SITE_URL + _service_path(service.territory.slug, service.slug)
-
-
-@functools.lru_cache(maxsize=64)
-def _service_prefix(territory: str) -> str:
-    # A service's address differs only by its slug: the URL is reversed once per territory, not per item.
-    return reverse("welfare:service", kwargs={"territory": territory, "slug": "x"})[: -len("x/")]
-
-
-def _service_path(territory: str, slug: str) -> str:
-    return f"{_service_prefix(territory)}{slug}/"
+        return settings.SITE_URL + slug_url_maker("welfare:service", service.territory.slug)(service.slug)
 
 
 def _with_municipi(services: list[Service]) -> None:
@@ -196,9 +184,7 @@ def list_wallets(request, paging: Query[PageParams]):
                 "fringe_headroom_cents": room.headroom_cents,
             })
     # A worker has a few wallets (one per plan and employer): built in full, then cut to the page.
-    pages = ceil(len(answer) / paging.page_size)
-    start = (paging.page - 1) * paging.page_size
-    return {"items": answer[start : start + paging.page_size], "count": len(answer), "page": paging.page, "pages": pages}
+    return paginate(answer, paging)
 
 
 class OrderIn(Schema):

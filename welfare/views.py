@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
 from core.cache import public_page
+from core.links import slug_url_maker
 from core.money import euros
 from core.pdf import render_pdf
 from core.territories import territory_view
@@ -90,9 +91,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def catalogue_map(request: HttpRequest) -> JsonResponse:
     _form, found, _point = _filtered_catalogue(request)
     located = found.filter(latitude__isnull=False, longitude__isnull=False).order_by("title", "pk")
-    prefix = reverse("welfare:service", kwargs={"territory": request.territory.slug, "slug": "-"})[:-2]
+    url_of = slug_url_maker("welfare:service", request.territory.slug)
     points = [
-        {"name": title, "lat": float(lat), "lon": float(lon), "url": f"{prefix}{slug}/"}
+        {"name": title, "lat": float(lat), "lon": float(lon), "url": url_of(slug)}
         for title, slug, lat, lon in located.values_list("title", "slug", "latitude", "longitude")[:MAP_POINTS_MAX]
     ]
     response = JsonResponse({"points": points, "truncated": len(points) == MAP_POINTS_MAX})

@@ -76,3 +76,15 @@ def switch_language(page, code: str) -> None:
     with page.expect_navigation():
         page.locator(f".mire-lang a[lang='{code}']").click()
     page.wait_for_load_state("load")
+
+
+def sign_in(page, email: str, next_url: str) -> None:
+    """Sign a demo persona in through the login form (password network.demo.DEMO_PASSWORD) and land on next_url."""
+    from network.demo import DEMO_PASSWORD
+
+    page.goto(f"/account/login/?next={next_url}")
+    page.fill("input[name='login']", email)
+    page.fill("input[name='password']", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type='submit']").click()
+    assert page.url.endswith(next_url), f"sign-in as {email} landed on {page.url}"

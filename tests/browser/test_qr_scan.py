@@ -12,7 +12,7 @@ import pytest
 import segno
 from PIL import Image
 
-from .helpers import CHROMIUM_ARGS, VIEWPORT, block_outside, chromium_path
+from .helpers import CHROMIUM_ARGS, VIEWPORT, block_outside, chromium_path, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -79,17 +79,6 @@ def camera_page(browser, live_server, tmp_path):
     yield make
     for camera_browser in browsers:
         camera_browser.close()
-
-
-def sign_in(page, email: str, next_url: str) -> None:
-    from network.demo import DEMO_PASSWORD
-
-    page.goto(f"/account/login/?next={next_url}")
-    page.fill("input[name='login']", email)
-    page.fill("input[name='password']", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type='submit']").click()
-    assert page.url.endswith(next_url)
 
 
 @pytest.fixture

@@ -4,25 +4,16 @@ import re
 
 import pytest
 
+from .helpers import sign_in
+
 pytestmark = pytest.mark.browser
 
 WORKER = "lavoratore@officine-lambrate.example.org"
 SERVICE = "/milano/welfare/servizi/doposcuola-equa/"
 
 
-def sign_in(page, email: str) -> None:
-    from network.demo import DEMO_PASSWORD
-
-    page.goto(f"/account/login/?next={SERVICE}")
-    page.fill("input[name='login']", email)
-    page.fill("input[name='password']", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type='submit']").click()
-
-
 def test_a_worker_buys_a_service_and_gets_a_voucher(demo, page, assert_accessible):
-    sign_in(page, WORKER)
-    assert page.url.endswith(SERVICE)
+    sign_in(page, WORKER, SERVICE)
     buy = page.get_by_role("button", name=re.compile("Acquista per"))
     with page.expect_navigation():
         buy.click()
