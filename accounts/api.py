@@ -26,8 +26,9 @@ class BearerToken(HttpBearer):
     """`Authorization: Bearer mire_…`: the token's user, if the token is active."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        api_token = ApiToken.objects.active().select_related("user").filter(key_hash=ApiToken.hash_key(token)).first()
-        if api_token is None:
+        try:
+            api_token = ApiToken.objects.active().select_related("user").get(key_hash=ApiToken.hash_key(token))
+        except ApiToken.DoesNotExist:
             return None
         now = timezone.now()
         stale = now - LAST_USED_PRECISION

@@ -219,11 +219,13 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
     """Buy a service with the worker's credit: 201 with the voucher; 409 `insufficient_credit`,
     `threshold_exceeded` (the message tells the remaining headroom) or `not_eligible`."""
     key = _idempotency_key(request)
-    service = Service.objects.filter(pk=payload.service).select_related("provider").first()
-    if service is None:
-        raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]})
-    workers = [w for w in _workers(request) if w.organisation.territory_id == service.territory_id]
+    try:
+        service = Service.objects.select_related("provider", "territory").get(pk=payload.service)
+    except Service.DoesNotExist:
+        raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]}) from None
+    workers = list(Worker.objects.filter(user=request.auth, organisation__territory_id=service.territory_id).order_by("pk"))
     if not workers:
+        _workers(request)  # 403 for a token that is no worker's
         raise ApiError(409, "not_eligible", _("Non sei iscritto al welfare in questo territorio."))
     wallet = None
     if payload.wallet is not None:
@@ -232,9 +234,12 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
             raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"wallet": [_("Borsellino sconosciuto.")]})
     # Someone working for two firms of the network: the employer whose plan covers the service pays.
     today = timezone.localdate()
-    worker = wallet.worker if wallet else next(
-        (w for w in workers if services.usable_wallets(w, service.category, today)), workers[0]
-    )
+    if wallet is not None:
+        worker = wallet.worker
+    elif len(workers) == 1:
+        worker = workers[0]
+    else:
+        worker = next((w for w in workers if services.usable_wallets(w, service.category, today)), workers[0])
     try:
         order = services.place_order(worker=worker, service=service, key=key, actor=request.auth, wallet=wallet)
     except services.WelfareError as error:

@@ -76,9 +76,10 @@ def pool_account(plan, organisation) -> Account:
 def _one_account(*, territory_id, kind, organisation=None, plan=None, allows_negative=False) -> Account:
     """The account of this kind and owner, created the first time. Safe when two requests race to create it."""
     lookup = {"territory_id": territory_id, "kind": kind, "organisation": organisation, "plan": plan}
-    account = Account.objects.filter(**lookup).first()
-    if account is not None:
-        return account
+    try:
+        return Account.objects.get(**lookup)
+    except Account.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             return Account.objects.create(**lookup, allows_negative=allows_negative)

@@ -385,13 +385,17 @@ def fringe_headroom(worker: Worker, *, year: int) -> FringeHeadroom:
 
 
 def _lock_worker(worker: Worker) -> Worker:
-    # of=("self",): only the worker's row. A plain FOR UPDATE would also lock the joined organisation
-    # and territory, which every insert of the territory (transfers, orders, audit rows) references:
-    # all money of a territory would move one request at a time, and cancel/redeem could deadlock.
-    return (
-        Worker.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("organisation__territory").get(pk=worker.pk)
+    """Lock the worker's row: their purchases, refunds and sweeps go one at a time.
+
+    Returns `worker` with its children declaration read again under the lock: the one field of the
+    row a purchase decides on (the fringe threshold) that the worker can change meanwhile. Only the
+    worker's row is locked (FOR NO KEY UPDATE, no join): every insert of the territory references
+    its organisation and territory rows, which must stay free.
+    """
+    worker.has_dependent_children = (
+        Worker.objects.select_for_update(no_key=True).values_list("has_dependent_children", flat=True).get(pk=worker.pk)
     )
+    return worker
 
 
 def usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
@@ -399,20 +403,35 @@ def usable_wallets(worker: Worker, category: str, today: date) -> list[Wallet]:
     return [w for w in wallets if w.plan.is_valid_on(today) and w.plan.allows(category)]
 
 
-@transaction.atomic(durable=True)
 def place_order(*, worker: Worker, service: Service, key: str, actor, wallet: Wallet | None = None) -> Order:
-    """Buy `service` with the worker's credit; the answer carries the voucher. A retried key returns the first order."""
-    worker = _lock_worker(worker)
+    """Buy `service` with the worker's credit; the answer carries the voucher. A retried key returns the first order.
+
+    The key is looked for only when the purchase fails: a retry whose first try went through fails on
+    the transfer's unique key (or on the credit the first try spent), and its first order is the answer.
+    """
     transfer_key = f"order:{worker.pk}:{key}"
-    existing = Order.objects.filter(transfer__key=transfer_key).first()
-    if existing is not None:
-        if existing.service_id != service.pk or (wallet is not None and existing.wallet_id != wallet.pk):
-            raise KeyReused(_("Questa chiave è già stata usata per un altro acquisto: usane una nuova."))
-        existing.is_replay = True
-        return existing
-    territory = worker.organisation.territory
+    try:
+        return _place_order(worker=worker, service=service, transfer_key=transfer_key, actor=actor, wallet=wallet)
+    except (WelfareError, IntegrityError):
+        existing = Order.objects.filter(transfer__key=transfer_key).first()
+        if existing is None:
+            raise
+    if existing.service_id != service.pk or (wallet is not None and existing.wallet_id != wallet.pk):
+        raise KeyReused(_("Questa chiave è già stata usata per un altro acquisto: usane una nuova."))
+    existing.is_replay = True
+    return existing
+
+
+@transaction.atomic(durable=True)
+def _place_order(*, worker: Worker, service: Service, transfer_key: str, actor, wallet: Wallet | None) -> Order:
+    # As _lock_worker does, and the worker's territory with it, in the same statement.
+    worker.has_dependent_children, territory_id = (
+        Worker.objects.select_for_update(of=("self",), no_key=True)
+        .values_list("has_dependent_children", "organisation__territory_id").get(pk=worker.pk)
+    )
+    territory = service.territory
     # As the caller read it (with its provider): a price changed meanwhile applies to the next purchase.
-    if not (service.is_published and service.provider.is_active and service.territory_id == territory.pk):
+    if not (service.is_published and service.provider.is_active and service.territory_id == territory_id):
         raise NotEligible(_("Questo servizio non è disponibile."))
     today = timezone.localdate()
     candidates = usable_wallets(worker, service.category, today)

@@ -142,7 +142,8 @@ def _own_worker(request: HttpRequest, territory) -> Worker:
 @territory_view
 def order(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(
-        Service.objects.filter(territory=request.territory).published().select_related("provider"), slug=slug
+        Service.objects.filter(territory=request.territory).published().select_related("provider", "territory"),
+        slug=slug,
     )
     worker = _own_worker(request, request.territory)
     form = OrderForm(request.POST)
