@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -17,6 +17,7 @@ from ninja.throttling import AnonRateThrottle
 
 from .models import Territory
 from .ratelimit import client_address
+from .territories import active_territory
 
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 MAX_PAGE_SIZE = 200
@@ -65,16 +66,18 @@ class PublicWriteThrottle(AnonRateThrottle):
         return client_address(request) or None
 
 
-def territory_for_input(slug: str) -> Territory:
-    """An active territory named in a request's input; a wrong name is bad input (422), not a 404."""
+def territory_for_input(request, slug: str) -> Territory:
+    """An active territory named in a request's input; a wrong name is bad input (422), not a 404.
+
+    From the shared cache, as every page reads its territory (core/territories.py)."""
     from accounts.api import ApiError
 
-    territory = Territory.objects.filter(slug=slug, is_active=True).first()
-    if territory is None:
+    try:
+        return active_territory(request, slug)
+    except Http404:
         raise ApiError(
             422, "invalid_input", _("Alcuni dati non sono validi."), {"territory": [_("Territorio sconosciuto.")]}
-        )
-    return territory
+        ) from None
 
 
 router = Router(tags=["core"])

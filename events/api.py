@@ -187,7 +187,7 @@ def _with_details(events):
 @router.get("/events", response=Page[EventOut], operation_id="events_list_events")
 def list_events(request, filters: Query[EventFilters], paging: Query[PageParams]):
     """One territory's published events: upcoming ones by date, or past ones latest first; `q` searches."""
-    events = _public_events().in_territory(territory_for_input(filters.territory))
+    events = _public_events().in_territory(territory_for_input(request, filters.territory))
     if filters.when == When.PAST:
         events = events.past().order_by("-starts_at", "-pk")
     else:
@@ -323,7 +323,7 @@ def create_event(request, payload: EventIn):
 
     The same rules as the coordinator's editor; 409 `already_exists` when the slug is taken in the territory.
     """
-    territory = territory_for_input(payload.territory)
+    territory = territory_for_input(request, payload.territory)
     if not can(request.auth, Perm.MANAGE_EVENTS, territory=territory):
         raise PermissionDenied
     slug = slugify(payload.slug)

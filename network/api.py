@@ -84,7 +84,7 @@ def _public_organisations():
 @router.get("/organisations", response=Page[OrganisationOut], operation_id="network_list_organisations")
 def list_organisations(request, filters: Query[OrganisationFilters], paging: Query[PageParams]):
     """The directory of one territory's network, by name; `q` searches name, description and place."""
-    territory = territory_for_input(filters.territory)
+    territory = territory_for_input(request, filters.territory)
     organisations = _public_organisations().in_territory(territory).directory(
         q=filters.q, kind=filters.kind or "", role=filters.role or "", municipio=filters.municipio
     )
@@ -137,7 +137,7 @@ class JoinRequestOut(Schema):
 )
 def submit_join_request(request, payload: JoinRequestIn):
     """Apply to join a territory's network; the coordinators review it. Same rules as the web form."""
-    territory = territory_for_input(payload.territory)
+    territory = territory_for_input(request, payload.territory)
     municipio = None
     if payload.municipio is not None:
         municipio = Municipio.objects.filter(territory=territory, number=payload.municipio).first()

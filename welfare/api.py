@@ -13,12 +13,14 @@ from decimal import Decimal
 from typing import Literal
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import BaseModel
 
 from accounts.api import ApiError, BearerToken, invalid_form
 from accounts.models import Role
@@ -26,6 +28,7 @@ from accounts.permissions import Perm, can, organisations_of
 from core.api import SLUG_PATTERN, Page, PageParams, paginate, territory_for_input
 from core.idempotency import HEADER, OPENAPI_PARAMETER, check_key
 from core.links import slug_url_maker
+from network.models import Organisation
 
 from . import services
 from .forms import RefundForm
@@ -53,12 +56,14 @@ def _idempotency_key(request) -> str:
 # --- the catalogue -----------------------------------------------------------------------------------
 
 
-class ProviderOut(Schema):
+class ProviderOut(BaseModel):
     id: int
     name: str
 
 
-class ServiceOut(Schema):
+# Filled from _services_out's dicts: pydantic checks a page of plain dicts several times faster than
+# ninja's Schema reads the same fields off model instances, one attribute lookup at a time.
+class ServiceOut(BaseModel):
     id: int
     territory: str
     title: str
@@ -76,32 +81,27 @@ class ServiceOut(Schema):
     minutes_saved: int | None
     url: str
 
-    @staticmethod
-    def resolve_territory(service: Service) -> str:
-        return service.territory.slug
 
-    @staticmethod
-    def resolve_category_label(service: Service) -> str:
-        return str(Category(service.category).label)
-
-    @staticmethod
-    def resolve_municipi(service: Service) -> list[int]:
-        numbers = getattr(service, "municipio_numbers", None)  # set by _with_municipi for a page of services
-        return numbers if numbers is not None else sorted(m.number for m in service.municipi.all())
-
-    @staticmethod
-    def resolve_url(service: Service) -> str:
-        return settings.SITE_URL + slug_url_maker("welfare:service", service.territory.slug)(service.slug)
-
-
-def _with_municipi(services: list[Service]) -> None:
-    """The Municipi numbers of a page of services in one query of the link table (no Municipio objects)."""
+def _services_out(services: list[Service], territory, near: tuple[float, float] | None = None) -> list[dict]:
+    """The catalogue's answer for services of `territory`, their providers loaded; with `near`, the distances."""
     numbers: dict[int, list[int]] = {service.pk: [] for service in services}
+    # The Municipi numbers of all of them in one query of the link table (no Municipio objects).
     links = Service.municipi.through.objects.filter(service__in=numbers).values_list("service_id", "municipio__number")
     for service_id, number in links.order_by("municipio__number"):
         numbers[service_id].append(number)
-    for service in services:
-        service.municipio_numbers = numbers[service.pk]
+    url = slug_url_maker("welfare:service", territory.slug)
+    return [
+        {
+            "id": service.pk, "territory": territory.slug, "title": service.title, "description": service.description,
+            "category": service.category, "category_label": str(Category(service.category).label),
+            "price_cents": service.price_cents, "delivery": service.delivery,
+            "provider": {"id": service.provider_id, "name": service.provider.name}, "municipi": numbers[service.pk],
+            "latitude": service.latitude, "longitude": service.longitude,
+            "distance_km": distance_km(*near, service.latitude, service.longitude) if near else None,
+            "minutes_saved": service.minutes_saved, "url": settings.SITE_URL + url(service.slug),
+        }
+        for service in services
+    ]
 
 
 class CatalogueFilters(Schema):
@@ -121,27 +121,24 @@ def list_services(request, filters: Query[CatalogueFilters], paging: Query[PageP
     if (filters.lat is None) != (filters.lon is None):
         raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."),
                        {"lat": [_("Indica latitudine e longitudine insieme.")]})
-    territory = territory_for_input(filters.territory)
+    territory = territory_for_input(request, filters.territory)
     found = Service.objects.filter(territory=territory).published().catalogue(
         q=filters.q, category=filters.category or "", municipio=filters.municipio, delivery=filters.delivery or "",
-    ).select_related("territory").prefetch_related("provider").defer("search_text")
+    ).prefetch_related(Prefetch("provider", Organisation.objects.only("name"))).defer("search_text")
     if filters.lat is not None:
         found = found.nearest_to(float(filters.lat), float(filters.lon))
     else:
         found = found.order_by("title", "pk")
     page = paginate(found, paging)
-    _with_municipi(page["items"])
-    if filters.lat is not None:
-        for service in page["items"]:
-            service.distance_km = distance_km(float(filters.lat), float(filters.lon), service.latitude, service.longitude)
+    near = (float(filters.lat), float(filters.lon)) if filters.lat is not None else None
+    page["items"] = _services_out(page["items"], territory, near)
     return page
 
 
 @router.get("/welfare/services/{int:service_id}", response=ServiceOut, operation_id="welfare_get_service")
 def get_service(request, service_id: int):
-    return get_object_or_404(
-        Service.objects.published().select_related("provider", "territory").prefetch_related("municipi"), pk=service_id
-    )
+    service = get_object_or_404(Service.objects.published().select_related("provider", "territory"), pk=service_id)
+    return _services_out([service], service.territory)[0]
 
 
 # --- the worker's wallets and orders -----------------------------------------------------------------
