@@ -78,10 +78,11 @@ HANDLER = WSGIHandler()
 
 def wsgi_call(path: str, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b"") -> int:
     """One request through the WSGI handler, as gunicorn would make it; returns the status code."""
+    path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
