@@ -220,7 +220,7 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
         service = Service.objects.select_related("provider", "territory").get(pk=payload.service)
     except Service.DoesNotExist:
         raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]}) from None
-    workers = list(Worker.objects.filter(user=request.auth, organisation__territory_id=service.territory_id).order_by("pk"))
+    workers = list(Worker.objects.filter(user=request.auth, organisation__territory_id=service.territory_id))
     if not workers:
         _workers(request)  # 403 for a token that is no worker's
         raise ApiError(409, "not_eligible", _("Non sei iscritto al welfare in questo territorio."))
