@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # Only for its static files: the API's docs page then loads Swagger UI from here, not from a CDN.
+    "ninja",
     "template_partials",
     "django_tasks",
     "django_tasks_db",

@@ -12,6 +12,18 @@ from .models import Event, Question, Session, WorkingTable
 ROME = ZoneInfo("Europe/Rome")
 
 
+# National holidays on a fixed date (Easter Monday moves, but falls on a Monday, which is skipped anyway).
+FIXED_HOLIDAYS = {(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 7), (12, 8), (12, 25), (12, 26)}
+
+
+def _working_day_after(day: datetime) -> datetime:
+    """`day`, or the first day after it that suits an afternoon event: Tuesday to Thursday, not a holiday
+    (7 December is Sant'Ambrogio, Milan's patron saint)."""
+    while day.weekday() not in (1, 2, 3) or (day.month, day.day) in FIXED_HOLIDAYS:
+        day += timedelta(days=1)
+    return day
+
+
 def _at(day: datetime, hhmm: str) -> datetime:
     hours, minutes = map(int, hhmm.split(":"))
     return day.replace(hour=hours, minute=minutes)
@@ -85,7 +97,7 @@ def load(territory) -> None:
             WorkingTable.objects.create(event=final, title=title, description=description, capacity=40, position=position)
         final.organisers.set(Organisation.objects.filter(territory=territory, slug="comune-di-milano"))
 
-    day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=30)
+    day = _working_day_after(timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=30))
     upcoming, created = Event.objects.get_or_create(
         territory=territory, slug=UPCOMING_EVENT["slug"],
         defaults={**UPCOMING_EVENT, "starts_at": _at(day, "14:30"), "ends_at": _at(day, "17:30")},

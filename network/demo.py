@@ -4,7 +4,7 @@ Facts about the alliance come from the announcement of its final event (28 Novem
 addresses we are sure of are filled in; the invented firms are marked as such in their description.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 ROME = ZoneInfo("Europe/Rome")
@@ -39,6 +39,11 @@ MUNICIPI = [
 ]
 
 # (name, slug, kind, network role, extra fields)
+# The network formed in June 2020 (Piano Territoriale di Conciliazione 2020-2022); the invented
+# member firms and providers of the demo joined it later.
+ALLIANCE_JOINED_ON = date(2020, 6, 1)
+DEMO_MEMBERS_JOINED_ON = date(2022, 3, 1)
+
 ALLIANCE = [
     ("Comune di Milano", "comune-di-milano", "public_body", "lead", {
         "description": "Capofila dell'alleanza locale di conciliazione: coordina la rete, i suoi eventi e la valutazione dei risultati.",

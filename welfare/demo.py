@@ -30,7 +30,7 @@ SERVICES = [
      "at_provider", [1, 4], None, "45.452100", "9.214000", "Via Tertulliano 41, Milano"),
     ("lo-scrigno", "assistenza-anziani-domicilio", "Assistenza domiciliare a un familiare anziano (10 ore)",
      Category.CARE, 22000, "at_home", [4, 5, 6], 240, None, None, ""),
-    ("eureka", "baby-sitting-serale", "Baby sitting a domicilio (5 ore)", Category.EDUCATION, 7500, "at_home",
+    ("eureka", "baby-sitting-domicilio", "Baby sitting a domicilio (5 ore)", Category.EDUCATION, 7500, "at_home",
      [1, 7, 8], 150, None, None, ""),
     ("piano-c", "orientamento-carriera-online", "Percorso di orientamento al rientro dalla maternità", Category.WELLBEING,
      9000, "online", [], 60, None, None, ""),

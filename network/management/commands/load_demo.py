@@ -32,8 +32,10 @@ class Command(BaseCommand):
             municipi[number], _ = Municipio.objects.get_or_create(
                 territory=territory, number=number, defaults={"name": name}
             )
-        for name, slug, kind, role, extra in demo.ALLIANCE + demo.DEMO_MEMBERS:
-            fields = {**extra, "name": name, "kind": kind, "network_role": role}
+        members = [(member, demo.ALLIANCE_JOINED_ON) for member in demo.ALLIANCE]
+        members += [(member, demo.DEMO_MEMBERS_JOINED_ON) for member in demo.DEMO_MEMBERS]
+        for (name, slug, kind, role, extra), joined_on in members:
+            fields = {**extra, "name": name, "kind": kind, "network_role": role, "joined_on": joined_on}
             if "municipio" in fields:
                 fields["municipio"] = municipi[fields["municipio"]]
             Organisation.objects.get_or_create(territory=territory, slug=slug, defaults=fields)
@@ -61,5 +63,5 @@ class Command(BaseCommand):
     def _print_logins(self):
         self.stdout.write(
             f"  Il coordinatore accede con un codice TOTP: aggiungi il segreto {DEMO_TOTP_SECRET} alla tua app "
-            "di autenticazione, oppure usa `python manage.py totp_code coordinatore@mire.example.org`."
+            "di autenticazione, oppure usa `.venv/bin/python manage.py totp_code coordinatore@mire.example.org`."
         )
