@@ -15,6 +15,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -522,8 +523,9 @@ def redeem_voucher(*, code: str, provider: Organisation, actor) -> Order:
         if order.status == Order.Status.CANCELLED:
             raise VoucherCancelled(_("Questo voucher è stato annullato e il credito restituito."))
         raise AlreadyRedeemed(
-            _("Voucher già utilizzato il %(when)s.")
-            % {"when": timezone.localtime(order.redeemed_at).strftime("%d/%m/%Y %H:%M")},
+            _("Voucher già utilizzato il %(when)s: %(title)s per %(name)s.")
+            % {"when": date_format(timezone.localtime(order.redeemed_at), "SHORT_DATETIME_FORMAT"),
+               "title": order.title, "name": order.worker},
             redeemed_at=order.redeemed_at.isoformat(),
         )
     audit.record(actor=actor, action="welfare.voucher.redeemed", obj=order, territory=order.territory)

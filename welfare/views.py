@@ -509,16 +509,20 @@ def provider(request: HttpRequest, slug: str) -> HttpResponse:
     """The provider's desk: its services, its orders, and the voucher till."""
     organisation = _provider(request, slug, Perm.REDEEM_VOUCHERS)
     form = RedeemForm(request.POST or None)
-    redeemed = None
     if request.method == "POST" and form.is_valid():
         try:
             redeemed = services.redeem_voucher(code=form.cleaned_data["code"], provider=organisation, actor=request.user)
         except services.WelfareError as exc:
             form.add_error("code", exc.message)
+        else:
+            # Redirected: a reload, or a second press of the button, does not send the code again.
+            messages.success(request, _("Voucher valido e ora utilizzato: %(title)s per %(name)s (%(amount)s).") % {
+                "title": redeemed.title, "name": redeemed.worker, "amount": euros(redeemed.amount_cents)})
+            return redirect("welfare:provider", territory=request.territory.slug, slug=organisation.slug)
     orders = Order.objects.filter(provider=organisation).select_related("worker")
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     context = {
-        "organisation": organisation, "form": form, "redeemed": redeemed, "page": page,
+        "organisation": organisation, "form": form, "page": page,
         "services": Service.objects.filter(provider=organisation),
         "can_manage": can(request.user, Perm.MANAGE_SERVICES, organisation=organisation) and services.is_provider(organisation),
         "months": reports.statement_months(organisation),

@@ -840,7 +840,6 @@ ROUTES: dict[str, Route] = {
         provider_desk(),
         method="post",
         may=PROVIDER_STAFF,
-        ok=200,  # the desk again, saying whose voucher it was
         data=lambda w, kw: {"code": w.new_order("welfare:provider#post").code},
         changed=lambda order: _refetch(order).status == Order.Status.REDEEMED,
     ),

@@ -98,3 +98,10 @@ def test_join_form_is_rate_limited_per_address_and_the_limit_can_be_lifted(clien
 
     settings.RATELIMIT_ENABLED = False
     assert client.post(url, GOOD).status_code == 302
+
+
+@pytest.mark.parametrize("language, prompt", [("it", "Scegli…"), ("en", "Choose…")])
+def test_join_form_selects_ask_to_choose_in_words(client, territory, language, prompt):
+    page = client.get(reverse("network:join", kwargs={"territory": "milano"}), HTTP_ACCEPT_LANGUAGE=language)
+    assert "---------" not in page.content.decode()  # Django's placeholder for an empty choice
+    assert f'<option value="">{prompt}</option>' in page.content.decode()

@@ -25,3 +25,25 @@ def test_a_worker_buys_a_service_and_gets_a_voucher(demo, page, assert_accessibl
     page.goto("/welfare/il-mio-welfare/")
     assert "420,00" in page.locator("main").inner_text()  # 600,00 − 180,00
     assert_accessible(page, "my welfare")
+
+
+def test_use_my_position_orders_the_catalogue_nearest_first(demo, new_page):
+    # Via Padova, beside the doposcuola of Equa: it comes first, with its distance.
+    page = new_page(geolocation={"latitude": 45.4972, "longitude": 9.2208}, permissions=["geolocation"])
+    page.goto("/milano/welfare/")
+    with page.expect_response(lambda response: "lat=45.497200" in response.url):
+        page.get_by_role("button", name="Usa la mia posizione").click()
+    first = page.locator("#catalogue-results li").first
+    first.wait_for()
+    assert "Doposcuola e aiuto compiti" in first.inner_text()
+    assert re.search(r"\d+,\d km|\d+ m", first.inner_text())
+
+
+def test_a_typed_point_with_decimals_is_accepted_by_the_browser(demo, page):
+    page.goto("/milano/welfare/")
+    page.get_by_label("Latitudine").fill("45.4972")
+    page.get_by_label("Longitudine").fill("9.2208")
+    # A number field whose step were 1 would refuse 45.4972 and block the submission.
+    assert page.get_by_label("Latitudine").evaluate("input => input.checkValidity()")
+    with page.expect_response(lambda response: "lat=45.4972" in response.url):
+        page.get_by_role("button", name="Cerca").click()

@@ -120,6 +120,7 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
     assert answer.status_code == 200
     assert "2 lavoratori iscritti" in text and "3 righe non importate" in text
     assert "ripetuto nel file" in text and "email non valida" in text
+    assert "importa un file che contiene solo quelle" in text
     assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
                                                                   "ida@example.org"}
 
@@ -129,11 +130,14 @@ def test_csv_import_is_all_or_nothing_when_the_pool_runs_out(client_as, territor
     make_plan(firm, amount_cents=30000, fund_cents=60000)  # enough for two
     rows = "codice_fiscale,nome,cognome,email\n" + "\n".join(
         f"{tax_code(n)},Nome{n},Prova,p{n}@example.org" for n in range(20, 23)
-    )
+    ) + "\nRSSMRA85T10A562X,Rosa,Verdi,rosa@example.org"
     answer = client_as(personas["org_admin"]).post(
         f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())}
     )
-    assert answer.status_code == 422 and "Nessuna riga del file è stata importata" in answer.content.decode()
+    text = answer.content.decode()
+    assert answer.status_code == 422 and "Nessuna riga del file è stata importata" in text
+    # One instruction: the whole file again, once the bad row is corrected too (nothing of it went in).
+    assert "importa di nuovo tutto il file" in text and "solo quelle" not in text
     assert not Worker.objects.exists()
 
 
@@ -180,9 +184,11 @@ def test_the_provider_redeems_by_typed_code_and_gets_its_statement(client_as, wo
     order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
     till = client_as(personas["provider_staff"])
     answer = till.post("/milano/organizzazioni/coop-test/fornitore/", {"code": order.code.lower()})
-    assert "ora utilizzato" in answer.content.decode()
+    assert answer.status_code == 302  # a reload of the page that follows does not post the code again
+    assert "ora utilizzato: Doposcuola del quartiere" in till.get(answer["Location"]).content.decode()
     again = till.post("/milano/organizzazioni/coop-test/fornitore/", {"code": order.code})
-    assert again.status_code == 422 and "già utilizzato" in again.content.decode()
+    assert again.status_code == 422
+    assert "già utilizzato il" in again.content.decode() and "Doposcuola del quartiere per" in again.content.decode()
     month = timezone.localdate()
     csv = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.csv")
     assert order.code in csv.content.decode("utf-8-sig") and "120,00" in csv.content.decode("utf-8-sig")
@@ -336,3 +342,22 @@ def test_the_coordinator_sees_and_pays_what_providers_are_owed(client_as, world,
     pdf = client_as(personas["provider_staff"]).get(
         f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{last_month.year}-{last_month.month:02d}.pdf")
     assert pdf.status_code == 200
+
+
+def test_the_voucher_page_speaks_to_whoever_reads_it_and_a_cancelled_one_cannot_be_shown(client_as, world, personas):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    url = f"/welfare/voucher/{order.code}/"
+    worker_page = client_as(personas["worker"]).get(url).content.decode()
+    assert "detta il codice al fornitore" in worker_page and "Torna al mio welfare" in worker_page
+    assert "torneranno nel tuo borsellino" in worker_page  # the cancellation asks to be confirmed
+    till_page = client_as(personas["provider_staff"]).get(url).content.decode()
+    assert "detta il codice al fornitore" not in till_page and "Torna allo sportello fornitore" in till_page
+    assert f"torneranno nel borsellino di {world['worker']}" in till_page
+
+    services.cancel_order(order=order, actor=None)
+    cancelled = client_as(personas["worker"]).get(url).content.decode()
+    assert "Voucher annullato" in cancelled
+    main = cancelled[cancelled.index("<main"):]
+    assert "<svg" not in main and "Scarica il PDF" not in main and "Conferma l'annullamento" not in main
+    pdf_text = client_as(personas["worker"]).get(f"{url}pdf/")
+    assert pdf_text.status_code == 200  # the record stays printable, marked cancelled, without a QR to scan
