@@ -184,3 +184,17 @@ def test_every_mail_can_be_read_on_the_web(client, territory, django_capture_on_
 
 def test_unknown_mail_copy_is_404(client, db):
     assert client.get("/posta/00000000-0000-4000-8000-000000000000/").status_code == 404
+
+
+def test_italian_content_on_an_english_page_says_it_is_italian(client, article):
+    """WCAG 3.1.2: the English title is read as English, the untranslated summary and body as Italian."""
+    url = reverse("network:article", kwargs={"territory": "milano", "slug": article.slug})
+    client.cookies["django_language"] = "en"
+    english = client.get(url).content.decode()
+    assert "<h1>The network is born</h1>" in english
+    assert '<p class="lead" lang="it">Firmato l&#x27;accordo.</p>' in english
+    assert '<div class="mire-prose" lang="it">' in english
+    client.cookies["django_language"] = "it"
+    italian = client.get(url).content.decode()
+    main = italian[italian.index("<main"):italian.index("</main>")]
+    assert 'lang="it"' not in main  # the page itself is Italian
