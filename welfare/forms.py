@@ -96,6 +96,15 @@ class CatalogueFilterForm(forms.Form):
             (number, name) for number, name in Municipio.objects.filter(territory=territory).order_by("number").values_list("number", "name")
         ]
 
+    def clean(self):
+        data = super().clean()
+        # One without the other orders nothing: say so rather than ignore it.
+        if data.get("lat") is not None and data.get("lon") is None and "lon" not in self.errors:
+            self.add_error("lon", _("Indica anche la longitudine per ordinare per distanza."))
+        if data.get("lon") is not None and data.get("lat") is None and "lat" not in self.errors:
+            self.add_error("lat", _("Indica anche la latitudine per ordinare per distanza."))
+        return data
+
 
 class ServiceForm(forms.ModelForm):
     price = EurosField(label=_("Prezzo (euro)"))

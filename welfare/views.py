@@ -345,7 +345,11 @@ def _closed_year(value: str | None) -> int:
 @login_required
 @territory_view
 def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    return _organisation_page(request, _organisation(request, slug, Perm.MANAGE_WELFARE))
+
+
+def _organisation_page(request: HttpRequest, organisation, *, refused_decision=None, refund_pk=None) -> HttpResponse:
+    """The firm's welfare desk; with `refused_decision`, that refund's form comes back with its errors."""
     workers = Worker.objects.filter(organisation=organisation)
     page = Paginator(workers, 50).get_page(request.GET.get("page"))
     year = _closed_year(request.GET.get("anno"))
@@ -363,8 +367,8 @@ def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
         "worker_form": WorkerForm(organisation=organisation),
         "import_form": WorkerImportForm(organisation=organisation),
         "fund_form": FundForm(initial={"key": _new_key()}),
-        "decision_form": RefundDecisionForm(),
-    })
+        "refused_decision": refused_decision, "refused_refund": refund_pk,
+    }, status=422 if refused_decision else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -476,8 +480,8 @@ def refund_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
     refund = get_object_or_404(RefundRequest, pk=pk, worker__organisation=organisation)
     form = RefundDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    if not form.is_valid():  # the page again, the errors beside this refund's form, what was typed kept
+        return _organisation_page(request, organisation, refused_decision=form, refund_pk=refund.pk)
     else:
         try:
             services.decide_refund(refund=refund, approve=form.cleaned_data["decision"] == "approve",

@@ -48,6 +48,8 @@ def test_catalogue_lists_filters_and_serves_its_fragment(client, world, coop):
                        "url": world["service"].get_absolute_url()}]
     bad = client.get("/milano/welfare/", {"lat": "999", "lon": "9"})
     assert bad.status_code == 200 and "Corso di yoga" in bad.content.decode()  # the bad point is ignored, shown
+    half = client.get("/milano/welfare/", {"lat": "45.47"}).content.decode()
+    assert "Indica anche la longitudine" in half and "Corso di yoga" in half
 
 
 def test_a_worker_buys_from_the_service_page_once_even_clicking_twice(client_as, world, personas):
@@ -153,8 +155,13 @@ def test_refund_by_the_web_then_rejected_with_a_reason(client_as, world, persona
     refund = RefundRequest.objects.get()
     admin = client_as(personas["org_admin"])
     assert admin.get(f"/welfare/rimborsi/{refund.pk}/ricevuta/")["Content-Type"] == "application/pdf"
-    admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": ""})
+    refused = admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": "  "})
     assert RefundRequest.objects.get().status == "pending"  # a rejection needs its reason
+    # …said beside that refund's form, which comes back with "Respingi" still chosen.
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    assert f'id="reason-{refund.pk}-error"' in page and "Spiega perché respingi" in page
+    assert f'value="reject" id="reject-{refund.pk}" checked' in page
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": "Manca il codice fiscale"})
