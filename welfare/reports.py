@@ -7,6 +7,7 @@ amounts, which the employer needs by law (art. 51 TUIR) to fill the payslip.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 import segno
 from django.db.models import Count, Q, Sum
@@ -174,6 +175,10 @@ class Statement:
     gross_cents: int
     fee_basis_points: int
     payout: object = None  # the network's payment for this month, once made
+
+    @property
+    def fee_percent(self) -> Decimal:
+        return Decimal(self.fee_basis_points) / 100
 
     @property
     def fee_cents(self) -> int:
