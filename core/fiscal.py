@@ -22,7 +22,15 @@ def normalise_codice_fiscale(value: str) -> str:
     """Accept a person's 16-character code or an organisation's 11-digit one."""
     compact = codicefiscale.compact(value or "")
     if len(compact) == 11:
-        return normalise_partita_iva(compact)
+        # An organisation's codice fiscale is checked as a partita IVA is, but named as what it is.
+        try:
+            return normalise_partita_iva(compact)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Il codice fiscale di 11 cifre non è valido: la cifra di controllo non corrisponde.")
+                if exc.code == "invalid_checksum" else _("Il codice fiscale di un'organizzazione ha 11 cifre."),
+                code=exc.code,
+            ) from exc
     if len(compact) != 16:
         raise ValidationError(
             _("Il codice fiscale deve avere 16 caratteri (persona) o 11 cifre (organizzazione)."),

@@ -35,9 +35,19 @@ def send_templated_mail(
     return sent
 
 
+def forget_mail(*, to: str, mentioning: str) -> int:
+    """Delete the stored copies of the mail sent to `to` that mention `mentioning` (a registration's
+    secret token, say): when a person's data is erased, the messages written to them go too.
+    A copy not yet delivered is then never sent. Returns how many."""
+    deleted, _per_model = SentMail.objects.filter(to=to, body_text__contains=mentioning).delete()
+    return deleted
+
+
 @task()
 def deliver_mail(sent_mail_id: int) -> None:
-    sent = SentMail.objects.get(pk=sent_mail_id)
+    sent = SentMail.objects.filter(pk=sent_mail_id).first()
+    if sent is None:  # erased with its recipient's data before the worker got to it
+        return
     message = EmailMultiAlternatives(sent.subject, sent.body_text, settings.DEFAULT_FROM_EMAIL, [sent.to])
     if sent.body_html:
         message.attach_alternative(sent.body_html, "text/html")

@@ -30,7 +30,12 @@ class LocalStaticFetcher(URLFetcher):
         raise ValueError(f"Not fetched while rendering a PDF: {url}")
 
 
-def render_pdf(request: HttpRequest, template: str, context: dict[str, Any], *, filename: str) -> HttpResponse:
+def render_pdf(
+    request: HttpRequest, template: str, context: dict[str, Any], *, filename: str, page_url: str | None = None
+) -> HttpResponse:
+    """`page_url`: the public page this PDF prints, named in its footer. Private documents (tickets,
+    vouchers, statements) give none: their own address carries a secret or needs a login."""
+    context = {**context, "page_url": request.build_absolute_uri(page_url) if page_url else None}
     html = render_to_string(template, context, request=request)
     document = HTML(string=html, base_url=request.build_absolute_uri("/"), url_fetcher=LocalStaticFetcher())
     response = HttpResponse(document.write_pdf(), content_type="application/pdf")

@@ -55,7 +55,8 @@ def page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def page_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     context = _page_context(slug)
-    return render_pdf(request, "core/page_pdf.html", context, filename=context["page"].localized_title)
+    return render_pdf(request, "core/page_pdf.html", context, filename=context["page"].localized_title,
+                      page_url=context["page"].get_absolute_url())
 
 
 @require_safe

@@ -22,7 +22,9 @@ def _links(registration: Registration) -> dict[str, str]:
         "registration_url": settings.SITE_URL + reverse("events:registration", kwargs={"token": token}),
         "cancel_url": settings.SITE_URL + reverse("events:cancel", kwargs={"token": token}),
         "delete_url": settings.SITE_URL + reverse("events:delete_data", kwargs={"token": token}),
-        "accept_url": settings.SITE_URL + reverse("events:accept_offer", kwargs={"token": token}),
+        # The page with the "accept" button: a link opened from a mail must not change anything (mail
+        # scanners open links too), and the accepting itself is a POST.
+        "accept_url": settings.SITE_URL + reverse("events:registration", kwargs={"token": token}) + "#posto-offerto",
         "event_url": settings.SITE_URL + registration.event.get_absolute_url(),
     }
 

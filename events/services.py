@@ -15,6 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
+from core.mail import forget_mail
+from core.models import AuditLog
 
 from . import assignment, notifications
 from .models import Event, Idea, IdeaVote, Question, Registration, Session, TablePreference, WorkingTable
@@ -334,8 +336,16 @@ def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registratio
     return CheckInResult.CHECKED_IN, registration
 
 
+ANONYMISED = "dati cancellati"
+
+
 def _anonymise(registration: Registration) -> None:
-    # Keep what statistics need (status, attendance, organisation, table); drop who the person is.
+    # Keep what statistics need (status, attendance, organisation, table); drop who the person is:
+    # from the registration, from the copies of the mails written to them, from the audit log's labels.
+    forget_mail(to=registration.email, mentioning=str(registration.token))
+    about = AuditLog.objects.filter(object_type=Registration._meta.label_lower, object_id=str(registration.pk))
+    about.update(object_repr=ANONYMISED)
+    about.filter(actor__isnull=True).update(actor_label=ANONYMISED)  # the person's own actions, by email
     registration.first_name = "—"
     registration.last_name = ""
     registration.email = f"anonimo-{registration.pk}@invalid"

@@ -83,7 +83,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def event_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     event = _published_event(request, slug)
-    return render_pdf(request, "events/event_pdf.html", _event_context(request, event), filename=event.title)
+    return render_pdf(request, "events/event_pdf.html", _event_context(request, event), filename=event.title,
+                      page_url=event.get_absolute_url())
 
 
 @require_safe

@@ -43,13 +43,21 @@ class JoinRequestForm(forms.ModelForm):
 
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
+        self.territory = territory
         self.fields["municipio"].queryset = Municipio.objects.filter(territory=territory)
         self.fields["size_class"].choices = [("", _("—")), *SizeClass.choices]
         for name in ("name", "kind", "requested_role", "tax_code", "contact_name", "email"):
             self.fields[name].required = True
 
     def clean_tax_code(self) -> str:
-        return normalise_codice_fiscale(self.cleaned_data["tax_code"])
+        code = normalise_codice_fiscale(self.cleaned_data["tax_code"])
+        if Organisation.objects.filter(territory=self.territory, tax_code=code).exists():
+            raise ValidationError(_("Un'organizzazione con questo codice fiscale fa già parte della rete: chiedi "
+                                    "l'accesso a chi la amministra, o scrivi al coordinamento."))
+        if JoinRequest.objects.filter(territory=self.territory, tax_code=code,
+                                      status=JoinRequest.Status.PENDING).exists():
+            raise ValidationError(_("Per questa organizzazione c'è già una richiesta di adesione in esame."))
+        return code
 
     def clean_vat_number(self) -> str:
         value = self.cleaned_data.get("vat_number", "")

@@ -96,6 +96,10 @@ class Organisation(SearchTextMixin, models.Model):
         verbose_name_plural = _("organizzazioni")
         constraints = [
             models.UniqueConstraint(fields=["territory", "slug"], name="organisation_unique_slug"),
+            # One organisation is one member: a second join request for it is refused (network/forms.py).
+            models.UniqueConstraint(
+                fields=["territory", "tax_code"], condition=~models.Q(tax_code=""), name="organisation_unique_tax_code"
+            ),
             models.CheckConstraint(
                 condition=models.Q(kind="firm") | models.Q(size_class=""),
                 name="organisation_size_only_for_firms",

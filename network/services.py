@@ -28,6 +28,14 @@ class JoinRequestAlreadyDecided(Exception):
     """The request was approved or rejected by someone else first."""
 
 
+class AlreadyMember(Exception):
+    """An organisation with the request's codice fiscale is already in the network."""
+
+    def __init__(self, organisation: Organisation):
+        super().__init__(organisation.name)
+        self.organisation = organisation
+
+
 @transaction.atomic(durable=True)
 def submit_join_request(*, territory: Territory, data: dict[str, Any], actor=None) -> JoinRequest:
     """Store a validated application and tell the applicant and the coordinators."""
@@ -74,6 +82,9 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
     """Create the organisation and its admin account; email the applicant how to sign in."""
     jr = _lock_pending(join_request)
     territory = jr.territory
+    member = Organisation.objects.filter(territory=territory, tax_code=jr.tax_code).exclude(tax_code="").first()
+    if member is not None:  # joined since the form checked (organisation_unique_tax_code would refuse it too)
+        raise AlreadyMember(member)
     organisation = Organisation.objects.create(
         territory=territory,
         name=jr.name,

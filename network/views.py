@@ -171,7 +171,8 @@ def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def organisation_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     context = _organisation_context(request, slug)
-    return render_pdf(request, "network/organisation_pdf.html", context, filename=context["organisation"].name)
+    return render_pdf(request, "network/organisation_pdf.html", context, filename=context["organisation"].name,
+                      page_url=context["organisation"].get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
@@ -240,6 +241,10 @@ def approve_join_request(request: HttpRequest, pk: int) -> HttpResponse:
     except services.JoinRequestAlreadyDecided:
         messages.error(request, _("Questa richiesta è già stata decisa."))
         return redirect("network:join_request", territory=request.territory.slug, pk=pk)
+    except services.AlreadyMember as exc:
+        messages.error(request, _("%(name)s, con lo stesso codice fiscale, fa già parte della rete: respingi la "
+                                  "richiesta spiegando a chi rivolgersi.") % {"name": exc.organisation.name})
+        return redirect("network:join_request", territory=request.territory.slug, pk=pk)
     messages.success(request, _("Richiesta approvata: %(name)s fa ora parte della rete.") % {"name": organisation.name})
     return redirect("network:join_requests", territory=request.territory.slug)
 
@@ -299,4 +304,5 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def article_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     context = _article_context(request, slug)
-    return render_pdf(request, "network/article_pdf.html", context, filename=context["article"].localized_title)
+    return render_pdf(request, "network/article_pdf.html", context, filename=context["article"].localized_title,
+                      page_url=context["article"].get_absolute_url())

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -5,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import AuditLog
+from core.models import AuditLog, SentMail
 from events import services
 from events.models import Question, Registration
 
@@ -145,16 +146,31 @@ def test_unpublished_events_are_not_found(client, territory):
     assert client.post(register_url(event), form_data(1)).status_code == 404
 
 
-def test_delete_my_data_frees_the_seat_and_erases_the_person(client, territory):
+def test_delete_my_data_frees_the_seat_and_erases_the_person(client, territory, django_capture_on_commit_callbacks):
     event = make_event(territory, capacity=1)
-    first = services.register_attendee(event=event, data=person(1, accessibility_needs="Sedia a rotelle"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.register_attendee(event=event, data=person(1, accessibility_needs="Sedia a rotelle"))
+        other_event = make_event(territory, capacity=5)
+        kept = services.register_attendee(event=other_event, data=person(1))  # same person, another event
     second = services.register_attendee(event=event, data=person(2))
+    mails = list(SentMail.objects.filter(to="persona1@example.org", body_text__contains=str(first.token)))
+    assert mails and client.get(mails[0].get_absolute_url()).status_code == 200
+
     client.post(reverse("events:delete_data", kwargs={"token": first.token}))
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.is_anonymised and first.email.endswith("@invalid") and first.accessibility_needs == ""
     assert second.status == "confirmed"
     assert client.get(first.get_absolute_url()).status_code == 404
+    # The copies of the mails written about it are gone too (their web pages with them), the other
+    # event's stay; the audit log keeps what happened, not who it was.
+    assert client.get(mails[0].get_absolute_url()).status_code == 404
+    assert not SentMail.objects.filter(body_text__contains=str(first.token)).exists()
+    assert SentMail.objects.filter(body_text__contains=str(kept.token)).exists()
+    about = AuditLog.objects.filter(object_type="events.registration", object_id=str(first.pk))
+    assert about.count() >= 2
+    assert not about.filter(object_repr__contains="Persona").exists()
+    assert not about.filter(actor_label="persona1@example.org").exists()
 
 
 def test_purge_anonymises_registrations_past_the_retention_period(territory):
@@ -306,3 +322,22 @@ def test_an_event_filled_since_it_was_read_puts_the_registration_on_the_waiting_
     assert [a.action for a in AuditLog.objects.filter(object_id=str(second.pk))] == ["registration.waitlisted"]
     [message] = mail.outbox
     assert second.ticket_code not in message.body
+
+
+def test_the_offer_mail_links_to_a_page_whose_button_accepts(client, territory, django_capture_on_commit_callbacks):
+    event = make_event(territory, capacity=1, offer_hours=12)
+    first = services.register_attendee(event=event, data=person(1))
+    second = services.register_attendee(event=event, data=person(2))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(registration=first)
+    (offer,) = [m for m in mail.outbox if m.to == ["persona2@example.org"]]
+    link = re.search(r"https?://\S+#posto-offerto", offer.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1].split("#")[0]
+    page = client.get(f"/{path}")  # what a mail scanner, or the person, opens: it changes nothing
+    assert page.status_code == 200 and 'id="posto-offerto"' in page.content.decode()
+    second.refresh_from_db()
+    assert second.status == "offered"
+    client.post(reverse("events:accept_offer", kwargs={"token": second.token}))
+    second.refresh_from_db()
+    assert second.status == "confirmed"

@@ -105,3 +105,41 @@ def test_join_form_selects_ask_to_choose_in_words(client, territory, language, p
     page = client.get(reverse("network:join", kwargs={"territory": "milano"}), HTTP_ACCEPT_LANGUAGE=language)
     assert "---------" not in page.content.decode()  # Django's placeholder for an empty choice
     assert f'<option value="">{prompt}</option>' in page.content.decode()
+
+
+def test_an_organisation_already_in_the_network_or_already_applying_cannot_apply_again(client, territory, firm):
+    firm.tax_code = "01234560157"
+    firm.save()
+    url = reverse("network:join", kwargs={"territory": "milano"})
+    again = client.post(url, {**GOOD, "name": "Officine bis", "email": "altro@example.org"})
+    assert again.status_code == 422 and "fa già parte della rete" in again.content.decode()
+    other = {**GOOD, "tax_code": "01199250158", "vat_number": "01199250158"}
+    assert client.post(url, other).status_code == 302
+    twice = client.post(url, {**other, "email": "altro@example.org"})
+    assert twice.status_code == 422 and "già una richiesta di adesione in esame" in twice.content.decode()
+    assert JoinRequest.objects.count() == 1
+
+
+def test_approving_a_request_for_a_member_that_joined_meanwhile_is_refused(client_as, territory, personas):
+    from network import services
+    from network.models import Organisation
+
+    data = {k: v for k, v in GOOD.items() if k != "privacy_acknowledged"}
+    first = services.submit_join_request(territory=territory, data={**data, "tax_code": "01199250158"})
+    second = services.submit_join_request(territory=territory, data={**data, "tax_code": "01199250158",
+                                                                     "email": "altro@example.org"})
+    coordinator = client_as(personas["coordinator"])
+    coordinator.post(reverse("network:approve_join_request", kwargs={"territory": "milano", "pk": first.pk}))
+    answer = coordinator.post(reverse("network:approve_join_request", kwargs={"territory": "milano", "pk": second.pk}),
+                              follow=True)
+    assert "fa già parte della rete" in answer.content.decode()
+    assert Organisation.objects.filter(tax_code="01199250158").count() == 1
+    second.refresh_from_db()
+    assert second.status == "pending"
+
+
+def test_a_wrong_11_digit_codice_fiscale_is_called_a_codice_fiscale(client, territory):
+    answer = client.post(reverse("network:join", kwargs={"territory": "milano"}), {**GOOD, "tax_code": "01234560158"})
+    text = answer.content.decode()
+    assert answer.status_code == 422
+    assert "Il codice fiscale di 11 cifre non è valido" in text and "La partita IVA non è valida" not in text

@@ -115,3 +115,31 @@ def test_unknown_or_hidden_content_has_no_pdf(client, territory, other_territory
         reverse("core:page_pdf", kwargs={"slug": "non-esiste"}),
     ]
     assert {url: client.get(url).status_code for url in missing} == dict.fromkeys(missing, 404)
+
+
+class _CapturedHtml:
+    """Stands in for WeasyPrint's HTML: keeps the page the PDF would be made of."""
+
+    pages: list[str] = []
+
+    def __init__(self, *, string, **_options):
+        self.pages.append(string)
+
+    def write_pdf(self) -> bytes:
+        return b"%PDF-1.7 captured"
+
+
+def test_the_pdf_footer_names_public_pages_but_never_a_private_address(client, territory, monkeypatch):
+    from events import services
+    from events.tests.factories import make_event, person
+
+    monkeypatch.setattr("core.pdf.HTML", _CapturedHtml)
+    _CapturedHtml.pages = []
+    organisation = make_organisation(territory, "Cooperativa Stampa")
+    client.get(reverse("network:organisation_pdf", kwargs={"territory": "milano", "slug": organisation.slug}))
+    assert f"da http://testserver{organisation.get_absolute_url()}</footer>" in _CapturedHtml.pages[-1]
+
+    registration = services.register_attendee(event=make_event(territory), data=person(1))
+    client.get(reverse("events:ticket_pdf", kwargs={"token": registration.token}))
+    footer = _CapturedHtml.pages[-1].split('<footer class="pdf-footer">')[1]
+    assert str(registration.token) not in footer and "Stampato il" in footer  # the token cancels the registration

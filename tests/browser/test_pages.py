@@ -126,7 +126,7 @@ def test_join_form_shows_errors_next_to_fields_and_keeps_values(demo, page):
     # Correcting the errors sends the request.
     page.select_option("#id_size_class", "micro")
     page.select_option("#id_requested_role", "member_firm")
-    page.fill("#id_tax_code", "01199250158")
+    page.fill("#id_tax_code", "01234560017")
     page.fill("#id_email", "anna.rossi@example.org")
     # Bootstrap Italia draws the checkbox with its label (the input itself is hidden): click that.
     page.locator("label[for='id_privacy_acknowledged']").click()
