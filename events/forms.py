@@ -51,7 +51,8 @@ class RegistrationForm(forms.Form):
             self.fields["table"] = forms.TypedChoiceField(
                 label=_("Tavolo di lavoro"), coerce=int, required=False,
                 choices=[("", _("Lo sceglierò più tardi"))] + [
-                    (t.pk, _("%(title)s (%(left)s posti liberi)") % {"title": t.title, "left": t.seats_left})
+                    (t.pk, _("%(title)s (%(left)s posti liberi)") % {"title": t.title, "left": t.seats_left}
+                     if t.seats_left else _("%(title)s (completo: lista d'attesa del tavolo)") % {"title": t.title})
                     for t in self.tables
                 ],
             )

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -389,6 +390,23 @@ def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return _event_editor(request, _staff_event(request, slug, Perm.MANAGE_EVENTS))
 
 
+def _sessions_within_event(form, sessions) -> bool:
+    """Each session inside the event's own start and end (the programme shows times, not dates)."""
+    starts, ends = form.cleaned_data["starts_at"], form.cleaned_data["ends_at"]
+    inside = True
+    for session in sessions.forms:
+        data = getattr(session, "cleaned_data", None) or {}
+        if not data or data.get("DELETE") or not data.get("starts_at") or not data.get("ends_at"):
+            continue
+        if data["starts_at"] < starts or data["ends_at"] > ends:
+            session.add_error("starts_at", _("La sessione deve stare dentro l'evento: dalle %(start)s alle %(end)s.") % {
+                "start": date_format(timezone.localtime(starts), "SHORT_DATETIME_FORMAT"),
+                "end": date_format(timezone.localtime(ends), "SHORT_DATETIME_FORMAT"),
+            })
+            inside = False
+    return inside
+
+
 def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
     is_new = event.pk is None
     data = request.POST if request.method == "POST" else None
@@ -396,7 +414,7 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
     formsets = event_formsets(data, event=event)
     if request.method == "POST":
         valid = [form.is_valid()] + [formset.is_valid() for formset in formsets.values()]
-        if all(valid):
+        if all(valid) and _sessions_within_event(form, formsets["sessions"]):
             rows = {name: formset.save(commit=False) for name, formset in formsets.items()}
             try:
                 event, promoted = services.save_event(

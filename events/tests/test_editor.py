@@ -232,6 +232,10 @@ def test_the_slug_comes_from_the_title_and_stays_unique_in_the_territory(client_
      "tables-0-facilitator_email", "Nessuna persona della rete di questo territorio"),
     ({"sessions-0-title": "Apertura", "sessions-0-starts_at": local(START), "sessions-0-ends_at": local(START)},
      "sessions-0-ends_at", "La fine deve essere dopo l&#x27;inizio."),
+    # The programme shows times, not dates: a session on another day would look like part of the event.
+    ({"sessions-0-title": "Apertura", "sessions-0-starts_at": local(START + timedelta(days=1)),
+      "sessions-0-ends_at": local(START + timedelta(days=1, hours=1))},
+     "sessions-0-starts_at", "La sessione deve stare dentro l&#x27;evento"),
 ])
 def test_bad_input_is_refused_next_to_its_field_and_nothing_is_saved(
     client_as, personas, territory, other_coordinator, changes, field, message

@@ -341,3 +341,20 @@ def test_the_offer_mail_links_to_a_page_whose_button_accepts(client, territory, 
     client.post(reverse("events:accept_offer", kwargs={"token": second.token}))
     second.refresh_from_db()
     assert second.status == "confirmed"
+
+
+def test_a_confirmed_person_finds_the_online_link_on_their_page_the_public_does_not(client, territory):
+    event = make_event(territory, mode="hybrid", online_url="https://meet.example.org/mire-evento", capacity=1)
+    confirmed = services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    assert "https://meet.example.org/mire-evento" in client.get(confirmed.get_absolute_url()).content.decode()
+    assert "https://meet.example.org/mire-evento" not in client.get(waiting.get_absolute_url()).content.decode()
+    assert "https://meet.example.org/mire-evento" not in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_a_full_table_is_offered_as_its_waiting_list(client, territory):
+    event = make_event(territory, table_mode="first_come", tables=[("Tavolo A", 1), ("Tavolo B", 5)])
+    table_a = event.tables.get(title="Tavolo A")
+    services.register_attendee(event=event, data=person(1), table_id=table_a.pk)
+    page = client.get(reverse("events:register", kwargs={"territory": "milano", "slug": event.slug})).content.decode()
+    assert "Tavolo A (completo: lista d&#x27;attesa del tavolo)" in page and "Tavolo B (5 posti liberi)" in page
