@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .audit_labels import action_label, describe_changes
+
 
 class Territory(models.Model):
     """A territory hosts one work-life-balance network; everything else belongs to one."""
@@ -94,6 +96,14 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def described_changes(self) -> list[tuple[str, str]]:
+        return describe_changes(self.changes)
 
 
 class Page(models.Model):

@@ -218,6 +218,15 @@ def _lock(registration: Registration) -> tuple[Event, Registration]:
     return event, Registration.objects.select_for_update().get(pk=registration.pk)
 
 
+def _differs_from_stored(row, fields=None) -> bool:
+    """Whether `row` (a form's unsaved instance) changes what is stored. A formset may hand back rows
+    nobody edited (a date redrawn in another format): the audit log records only real changes."""
+    names = [row._meta.get_field(name).attname for name in fields] if fields else [
+        f.attname for f in row._meta.concrete_fields if not f.primary_key and f.name != "event"]
+    stored = type(row).objects.filter(pk=row.pk).values(*names).first()
+    return stored is None or any(stored[name] != getattr(row, name) for name in names)
+
+
 @transaction.atomic(durable=True)
 def cancel_registration(*, registration: Registration, actor=None, reason: str = "cancelled") -> Registration:
     """Cancel (idempotent); a freed seat goes at once to the next person waiting."""
@@ -520,7 +529,8 @@ def save_event(
             changes.setdefault(f"{row._meta.model_name}_deleted", []).append(str(row))
             row.delete()
         for row in [*sessions, *questions]:
-            changes.setdefault(f"{row._meta.model_name}_{'changed' if row.pk else 'added'}", []).append(str(row))
+            if row.pk is None or _differs_from_stored(row):
+                changes.setdefault(f"{row._meta.model_name}_{'changed' if row.pk else 'added'}", []).append(str(row))
             row.event = event
             row.save()
         for table in tables:
@@ -529,8 +539,9 @@ def save_event(
                 table.save()
                 changes.setdefault("workingtable_added", []).append(str(table))
                 continue
+            if _differs_from_stored(table, TABLE_FIELDS):
+                changes.setdefault("workingtable_changed", []).append(str(table))
             table.save(update_fields=TABLE_FIELDS)
-            changes.setdefault("workingtable_changed", []).append(str(table))
             locked = locked_tables[table.pk]
             if table.capacity > locked.capacity:
                 locked.capacity = table.capacity

@@ -13,7 +13,7 @@ from django.utils import timezone
 from conftest import make_organisation
 from core.models import AuditLog
 from events import services
-from events.models import Event, Question, Registration, WorkingTable
+from events.models import Event, Question, Registration, Session, WorkingTable
 
 from .factories import make_event, person
 
@@ -204,6 +204,12 @@ def test_saving_the_page_unchanged_changes_nothing(client_as, personas, territor
     assert list(event.organisers.all()) == [firm]
     assert event.questions.get().choices == ["S", "M"]
     assert not AuditLog.objects.filter(action="event.updated").exists()
+
+    # Changing one thing logs that thing, not the untouched rows the formsets hand back.
+    Session.objects.create(event=event, title="Apertura", starts_at=starts, ends_at=starts + timedelta(hours=1))
+    client.post(edit_url(event), form_data(client, edit_url(event), capacity="150"))
+    (entry,) = AuditLog.objects.filter(action="event.updated")
+    assert set(entry.changes) == {"capacity"}
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from conftest import make_user
+from conftest import make_organisation, make_user
 from core import audit
 from core.models import AuditLog, SentMail
 from network import services
@@ -233,3 +233,13 @@ def test_two_coordinators_approving_at_once_make_one_organisation(territory, mon
     assert Role.objects.filter(kind="org_admin", organisation__name=jr.name).count() == 1
     jr.refresh_from_db()
     assert jr.status == "approved"
+
+
+def test_the_audit_log_reads_as_sentences_with_old_and_new_values(coordinator, territory):
+    organisation = make_organisation(territory, "Scheda Srl")
+    audit.record(actor="someone@example.org", action="organisation.profile_updated", obj=organisation,
+                 territory=territory, changes={"website": ["", "https://scheda.example.org"], "phone": ["02 1", "02 2"]})
+    page = coordinator.get(reverse("network:audit_log", kwargs={"territory": "milano"})).content.decode()
+    assert "Scheda dell&#x27;organizzazione modificata" in page
+    assert "<strong>website</strong>: — → https://scheda.example.org" in page
+    assert "{&#x27;website&#x27;" not in page  # no Python dictionary on the page
