@@ -93,6 +93,15 @@ class Event(models.Model):
     def is_past(self) -> bool:
         return self.ends_at <= timezone.now()
 
+    @property
+    def has_started(self) -> bool:
+        """From then on a certificate of attendance may say the person took part."""
+        return self.starts_at <= timezone.now()
+
+    @property
+    def is_before_its_day(self) -> bool:
+        return timezone.localdate() < timezone.localtime(self.starts_at).date()
+
     def is_registration_open(self, now=None) -> bool:
         now = now or timezone.now()
         if not self.is_published or self.ends_at <= now:

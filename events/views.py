@@ -357,6 +357,10 @@ def badges(request: HttpRequest, slug: str) -> HttpResponse:
 def certificates(request: HttpRequest, slug: str) -> HttpResponse:
     event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
     people = event.registrations.filter(checked_in_at__isnull=False, is_anonymised=False).order_by("last_name", "first_name")
+    if not event.has_started or not people.exists():
+        messages.error(request, _("Gli attestati si scaricano dall'inizio dell'evento, per chi risulta presente.")
+                       if not event.has_started else _("Nessuna persona risulta presente: non ci sono attestati."))
+        return redirect("events:manage", territory=event.territory.slug, slug=event.slug)
     return render_pdf(request, "events/certificate_pdf.html", {"event": event, "people": people},
                       filename=f"attestati-{event.slug}")
 
@@ -365,7 +369,7 @@ def certificates(request: HttpRequest, slug: str) -> HttpResponse:
 def certificate(request: HttpRequest, token) -> HttpResponse:
     """A person's own certificate of attendance, once checked in."""
     reg = _registration(token)
-    if reg.checked_in_at is None:
+    if reg.checked_in_at is None or not reg.event.has_started:  # never a certificate for an event to come
         raise Http404
     request.territory = reg.event.territory
     return render_pdf(request, "events/certificate_pdf.html", {"event": reg.event, "people": [reg]},

@@ -147,7 +147,7 @@ class World:
     event: Event  # published, upcoming, organised by the firm: first-come tables and a required question
     started_event: Event  # published, under way since an hour: its tables' boards are public
     registration: Registration  # confirmed, for `event`
-    checked_in: Registration  # confirmed and checked in, for `event`
+    checked_in: Registration  # confirmed and checked in, for `started_event`
     idea: Idea  # on `event`'s first table
     personas: dict[str, User]
     plan: Plan  # the firm's, funded, every category, 500 € for each worker
@@ -333,8 +333,9 @@ def world(territory, firm, coop, other_territory, personas, settings, tmp_path) 
 
     answer = {str(question.pk): {"question": question.label, "answer": "no"}}
     registration = services.register_attendee(event=event, data=person(1, organisation_name="Officine"), answers=answer)
-    checked_in = services.register_attendee(event=event, data=person(2), answers=answer)
-    services.check_in(event=event, ticket_code=checked_in.ticket_code, actor=personas["coordinator"])
+    # Present at the event under way: a certificate exists only once its event has started.
+    checked_in = services.register_attendee(event=started, data=person(2))
+    services.check_in(event=started, ticket_code=checked_in.ticket_code, actor=personas["coordinator"])
     idea = services.post_idea(
         table=event.tables.order_by("position").first(),
         registration=registration,
@@ -685,7 +686,7 @@ ROUTES: dict[str, Route] = {
     "events:export#csv": Route(RESTRICTED, event_of(fmt=lambda w: "csv")),
     "events:export#xlsx": Route(RESTRICTED, event_of(fmt=lambda w: "xlsx")),
     "events:badges": Route(RESTRICTED, event_of()),
-    "events:certificates": Route(RESTRICTED, event_of()),
+    "events:certificates": Route(RESTRICTED, event_of("started_event")),
     "events:new": Route(RESTRICTED, milano()),
     "events:new#post": Route(
         RESTRICTED,

@@ -4,14 +4,16 @@ import csv
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connections
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from events import services
-from events.models import Question, Registration
+from events.models import Event, Question, Registration
 
 from .factories import make_event, person
 
@@ -128,7 +130,12 @@ def test_badges_and_certificates_are_real_pdfs(client_as, personas, territory, c
     coordinator = client_as(personas["coordinator"])
     assert coordinator.get(url("badges", event)).content.startswith(b"%PDF")
     assert client.get(reverse("events:certificate", kwargs={"token": reg.token})).status_code == 404  # not present yet
+    # Checked in ahead (the check-in page warns): still no certificate for an event yet to come.
     services.check_in(event=event, ticket_code=reg.ticket_code, actor=personas["coordinator"])
+    assert client.get(reverse("events:certificate", kwargs={"token": reg.token})).status_code == 404
+    assert coordinator.get(url("certificates", event)).status_code == 302
+    assert "in anticipo" in coordinator.get(url("check_in", event)).content.decode()
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
     response = client.get(reverse("events:certificate", kwargs={"token": reg.token}))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert coordinator.get(url("certificates", event)).content.startswith(b"%PDF")
