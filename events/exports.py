@@ -1,6 +1,7 @@
 """Registrations and attendance as CSV and XLSX, one row per person, one column per question."""
 
 import io
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,14 +33,18 @@ def _rows(event: Event):
             r.ticket_code, r.get_status_display(), r.first_name, r.last_name, r.email, r.organisation_name,
             r.role_title, r.accessibility_needs, r.table.title if r.table else "",
             _("sì") if r.newsletter_opt_in else _("no"), _("sì") if r.photo_opt_in else _("no"),
-            timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-            timezone.localtime(r.checked_in_at).strftime("%Y-%m-%d %H:%M") if r.checked_in_at else "",
+            _local(r.created_at), _local(r.checked_in_at) if r.checked_in_at else "",
             *answers,
         ]
 
 
+def _local(moment) -> datetime:
+    # Spreadsheets know no time zones: the local time, to the minute.
+    return timezone.localtime(moment).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def registrations_csv(event: Event) -> bytes:
-    return csv_bytes(_rows(event))
+    return csv_bytes([f"{v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else v for v in row] for row in _rows(event))
 
 
 def registrations_xlsx(event: Event) -> bytes:
@@ -48,6 +53,9 @@ def registrations_xlsx(event: Event) -> bytes:
     sheet.title = _("Iscrizioni")[:31]
     for index, row in enumerate(_rows(event)):
         sheet.append([safe_cell(v) for v in row])
+        for cell in sheet[index + 1]:
+            if isinstance(cell.value, datetime):  # a real date, which the spreadsheet sorts and filters
+                cell.number_format = "dd/mm/yyyy hh:mm"
         if index == 0:
             for cell in sheet[1]:
                 cell.font = Font(bold=True)

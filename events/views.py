@@ -318,7 +318,7 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
         table = get_object_or_404(WorkingTable, pk=table_id, event=event) if table_id else None
         try:
             services.move_to_table(registration=registration, table=table, actor=request.user)
-            messages.success(request, _("%(name)s spostato.") % {"name": registration.full_name})
+            messages.success(request, _("Tavolo cambiato per %(name)s.") % {"name": registration.full_name})
         except services.TableFull:
             messages.error(request, _("Il tavolo «%(table)s» è pieno.") % {"table": table.title})
         except services.RegistrationError:

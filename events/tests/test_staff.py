@@ -2,9 +2,10 @@
 
 import csv
 import io
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connections
@@ -30,9 +31,9 @@ def test_check_in_says_welcome_then_already_checked_in_and_counts_once(client_as
     client = client_as(personas["coordinator"])
 
     first = client.post(url("check_in", event), {"code": reg.ticket_code.lower()}, HTTP_HX_REQUEST="true")
-    assert "Benvenuto" in first.content.decode() and "Welfare" in first.content.decode()
+    assert "Ingresso registrato" in first.content.decode() and "Welfare" in first.content.decode()
     second = client.post(url("check_in", event), {"code": reg.ticket_code})
-    assert "Già entrato" in second.content.decode()
+    assert "Ingresso già registrato" in second.content.decode()
     assert "Presenti: 1 su 1" in client.get(url("attendance", event)).content.decode()
     unknown = client.post(url("check_in", event), {"code": "ZZZZZZZZ"}, HTTP_HX_REQUEST="true")
     assert "Biglietto non valido" in unknown.content.decode()
@@ -121,6 +122,9 @@ def test_exports_list_every_registration_with_answers_in_csv_and_xlsx(client_as,
     response = client.get(url("export", event, fmt="xlsx"))
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 3 and sheet.cell(1, 1).value == "Codice"
+    registered = [c for c in sheet[1] if c.value == "Iscritto il"][0].column
+    assert isinstance(sheet.cell(2, registered).value, datetime)  # a date the spreadsheet can sort, not text
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows[1][11])  # the CSV's "Iscritto il"
 
 
 @pytest.mark.django_db

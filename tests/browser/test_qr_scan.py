@@ -126,7 +126,7 @@ def test_the_check_in_admits_a_ticket_read_by_the_camera(demo_events, check_in, 
     page.locator("#scan-button").click()
     welcome = page.locator("#check-in-result .alert-success")
     welcome.wait_for()
-    assert "Benvenuto! Giulia Verdi" in welcome.inner_text()
+    assert "Ingresso registrato: Giulia Verdi" in welcome.inner_text()
     registration.refresh_from_db()
     assert registration.checked_in_at is not None
     assert registration.checked_in_by.email == ORG_ADMIN

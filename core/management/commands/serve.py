@@ -1,3 +1,4 @@
+import signal
 import subprocess
 import sys
 
@@ -13,6 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport, **options):
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker"])  # noqa: S603
+        # Stopped with SIGTERM (kill, a process manager) as with Ctrl-C: through `finally`, worker included.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
