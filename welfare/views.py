@@ -350,6 +350,10 @@ def organisation_welfare(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _organisation_page(request: HttpRequest, organisation, *, refused_decision=None, refund_pk=None) -> HttpResponse:
     """The firm's welfare desk; with `refused_decision`, that refund's form comes back with its errors."""
+    refunds = list(RefundRequest.objects.filter(worker__organisation=organisation, status=RefundRequest.Status.PENDING)
+                   .select_related("worker", "wallet__plan"))
+    for refund in refunds:
+        refund.refused_decision = refused_decision if refund.pk == refund_pk else None
     workers = Worker.objects.filter(organisation=organisation)
     page = Paginator(workers, 50).get_page(request.GET.get("page"))
     year = _closed_year(request.GET.get("anno"))
@@ -359,15 +363,13 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
         "pooled_plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True,
                                             status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation),
         "page": page,
-        "refunds": RefundRequest.objects.filter(worker__organisation=organisation, status=RefundRequest.Status.PENDING)
-        .select_related("worker", "wallet__plan"),
+        "refunds": refunds,
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
         "this_year": timezone.localdate().year,
         "worker_form": WorkerForm(organisation=organisation),
         "import_form": WorkerImportForm(organisation=organisation),
         "fund_form": FundForm(initial={"key": _new_key()}),
-        "refused_decision": refused_decision, "refused_refund": refund_pk,
     }, status=422 if refused_decision else 200)
 
 
