@@ -336,7 +336,7 @@ def create_event(request, payload: EventIn):
     if not all(valid):
         raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), _event_errors(form, rows))
     try:
-        event, _promoted = services.save_event(
+        event, _promoted, _informed = services.save_event(
             territory=territory, event=None,
             data={field: form.cleaned_data[field] for field in services.EVENT_FIELDS},
             organisers=list(form.cleaned_data["organisers"]),

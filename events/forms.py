@@ -183,6 +183,12 @@ class EventForm(forms.ModelForm):
             self.fields["capacity"].help_text = _(
                 "Posti già occupati (confermati e offerte in attesa di risposta): %(taken)s."
             ) % {"taken": event.seats_taken}
+            # Not a consent: the coordinator's choice, ticked because people expect to hear of a move.
+            self.fields["notify_registrants"] = forms.BooleanField(
+                label=_("Avvisa per email gli iscritti se cambiano data, orari, luogo o collegamento"),
+                help_text=_("Ricevono i nuovi dettagli e il calendario aggiornato; i promemoria seguono comunque la nuova data."),
+                required=False, initial=True,
+            )
         _local_datetimes(self)
 
     def clean_slug(self) -> str:

@@ -65,6 +65,10 @@ class Event(models.Model):
     organisers = models.ManyToManyField(Organisation, blank=True, related_name="organised_events", verbose_name=_("organizzatori"))
     is_published = models.BooleanField(_("pubblicato"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped when the date, times, venue or online link change: the SEQUENCE of its calendar entry,
+    # so that calendars replace the entry people saved from their confirmation (RFC 5545 §3.8.7.4).
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
+    details_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = EventQuerySet.as_manager()
 

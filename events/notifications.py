@@ -29,14 +29,14 @@ def _links(registration: Registration) -> dict[str, str]:
     }
 
 
-def _send(registration: Registration, template: str, attachments=None) -> None:
+def _send(registration: Registration, template: str, attachments=None, **context) -> None:
     # Mail speaks the language the person registered in, whoever triggered it.
     with translation.override(registration.language):
         send_templated_mail(
             to=registration.email,
             template=f"events/email/{template}",
             context={"registration": registration, "event": registration.event,
-                     "territory": registration.event.territory, **_links(registration)},
+                     "territory": registration.event.territory, **_links(registration), **context},
             attachments=attachments,
         )
 
@@ -44,6 +44,7 @@ def _send(registration: Registration, template: str, attachments=None) -> None:
 # A mail about a state is only worth sending while the registration is still in that state.
 STATUS_OF_MAIL = {
     "confirmed": Registration.Status.CONFIRMED,
+    "promoted": Registration.Status.CONFIRMED,
     "waitlisted": Registration.Status.WAITLISTED,
     "offered": Registration.Status.OFFERED,
     "cancelled": Registration.Status.CANCELLED,
@@ -67,16 +68,21 @@ def send_now(registration: Registration, template: str) -> None:
     expected = STATUS_OF_MAIL.get(template)
     if registration.is_anonymised or (expected and registration.status != expected):
         return
-    if template != "confirmed":
+    event = registration.event
+    calendar = ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar")
+    if template == "changed":
+        if registration.status != Registration.Status.CANCELLED:
+            _send(registration, template, attachments=[calendar] if registration.holds_seat else None)
+        return
+    if template not in ("confirmed", "promoted"):
         _send(registration, template)
         return
-    event = registration.event
     attachments = [
-        ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar"),
-        (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
+        calendar, (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
     ]
     try:
-        _send(registration, template, attachments=attachments)
+        # One mail for both: a promotion is a confirmation that first says why it comes now.
+        _send(registration, "confirmed", attachments=attachments, promoted=template == "promoted")
     finally:
         # Scheduled here rather than by the request that confirmed the seat: one task row less in the
         # rush, and the reminder is queued after the confirmation (even if sending that one failed).
@@ -85,13 +91,14 @@ def send_now(registration: Registration, template: str) -> None:
         schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
 
 
-def registration_changed(registration: Registration) -> None:
-    """Queue the mail of the registration's new status (the confirmation's task schedules the reminder)."""
+def registration_changed(registration: Registration, *, promoted: bool = False) -> None:
+    """Queue the mail of the registration's new status (the confirmation's task schedules the reminder).
+    `promoted`: the seat came from the waiting list, and the mail says so."""
     from .tasks import expire_offer_task
 
     status = registration.status
     if status == Registration.Status.CONFIRMED:
-        _enqueue(registration, "confirmed")
+        _enqueue(registration, "promoted" if promoted else "confirmed")
     elif status == Registration.Status.WAITLISTED:
         _enqueue(registration, "waitlisted")
     elif status == Registration.Status.OFFERED:
@@ -106,3 +113,20 @@ def table_assigned(registration: Registration) -> None:
 
 def cancelled(registration: Registration) -> None:
     _enqueue(registration, "cancelled")
+
+
+def details_changed(registration_ids: list[int]) -> None:
+    """The event's date, times, venue or link changed: each of these registrations gets the new details."""
+    from .tasks import send_registration_mail
+
+    if registration_ids:
+        enqueue_after_commit(*((send_registration_mail, (pk, "changed")) for pk in registration_ids))
+
+
+def reminders_moved(registration_ids: list[int], event) -> None:
+    """The event starts at another time: a reminder for each of these confirmed registrations then."""
+    from .tasks import send_reminder
+
+    at = event.starts_at - REMINDER_BEFORE
+    if registration_ids:
+        enqueue_after_commit(*((send_reminder, (pk,), at) for pk in registration_ids))

@@ -8,7 +8,7 @@ ever free while someone waits. Mail goes out after commit, through the backgroun
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -204,7 +204,7 @@ def _fill_free_seats(event: Event, now) -> list[Registration]:
         registration.save(update_fields=["status", "offer_expires_at"])
         audit.record(actor="sistema", action=f"registration.promoted_{registration.status}", obj=registration,
                      territory=event.territory)
-        notifications.registration_changed(registration)
+        notifications.registration_changed(registration, promoted=True)
         promoted.append(registration)
     if promoted:
         Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") + len(promoted))
@@ -473,6 +473,14 @@ EVENT_FIELDS = [
     "offer_hours", "table_mode", "retention_days", "is_published",
 ]
 TABLE_FIELDS = ["title", "description", "capacity", "facilitator", "position"]
+# What a registrant plans their day around: a change is mailed to them with the new calendar entry.
+PRACTICAL_FIELDS = ["starts_at", "ends_at", "mode", "venue_name", "venue_address", "online_url"]
+
+
+class EventSaved(NamedTuple):
+    event: Event
+    promoted: int  # people given a seat from the waiting list by a larger capacity
+    informed: int  # registrants mailed about a change of date, times, venue or link
 
 
 class EventNotSaved(Exception):
@@ -490,14 +498,15 @@ class EventNotSaved(Exception):
 def save_event(
     *, territory, event: Event | None, data: dict[str, Any], organisers, sessions: list[Session],
     tables: list[WorkingTable], questions: list[Question], deleted: list[Session | WorkingTable | Question],
-    actor,
-) -> tuple[Event, int]:
+    actor, notify_registrants: bool = True,
+) -> EventSaved:
     """Create (`event=None`) or update an event with its programme, tables and questions.
 
     `sessions`, `tables` and `questions` are the new or changed rows, `deleted` the rows to remove.
     Seats are checked under the event's and tables' row locks: a capacity never drops below the
-    seats already taken, and new seats go at once to the waiting lists. Returns the event and how
-    many people got a seat from the event's waiting list. Raises EventNotSaved.
+    seats already taken, and new seats go at once to the waiting lists. A new date, time, venue or
+    link of an event not yet over is mailed to everyone registered (unless `notify_registrants` is
+    false) and moves their reminders. Raises EventNotSaved.
     """
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -518,8 +527,12 @@ def save_event(
                 if old != value:
                     changes[field] = [_plain(old), _plain(value)]
                     setattr(event, field, value)
+            if any(field in changes for field in PRACTICAL_FIELDS):
+                event.calendar_sequence += 1
+                event.details_changed_at = now
+                changes["calendar_sequence"] = event.calendar_sequence
             if changes:
-                event.save(update_fields=list(changes))
+                event.save(update_fields=list(changes) + (["details_changed_at"] if "calendar_sequence" in changes else []))
         old_organisers = sorted(str(o) for o in event.organisers.all())
         new_organisers = sorted(str(o) for o in organisers)
         if old_organisers != new_organisers:
@@ -549,10 +562,32 @@ def save_event(
         promoted = _fill_free_seats(event, now) if event.capacity > old_capacity else []
         if promoted:
             changes["promoted_from_waiting_list"] = len(promoted)
+        informed = 0
+        if "calendar_sequence" in changes and event.ends_at > now:
+            informed = _details_changed(event, moved="starts_at" in changes, notify=notify_registrants)
+            if informed:
+                changes["registrants_informed"] = informed
         if changes:
             audit.record(actor=actor, action="event.created" if "created" in changes else "event.updated",
                          obj=event, territory=event.territory, changes=changes)
-    return event, len(promoted)
+    return EventSaved(event, len(promoted), informed)
+
+
+def _details_changed(event: Event, *, moved: bool, notify: bool) -> int:
+    """Mail the new details to everyone still registered; a new start time moves their reminders.
+    The caller holds the event's lock, so nobody registers or leaves meanwhile."""
+    live = Registration.objects.live().filter(event=event, is_anonymised=False)
+    if moved:
+        # A reminder sent for the old day says nothing of the new one; the reminder task itself puts
+        # off an early run, and this schedules one for a start brought forward.
+        confirmed = list(live.filter(status=Registration.Status.CONFIRMED).values_list("pk", flat=True))
+        Registration.objects.filter(pk__in=confirmed).update(reminder_sent_at=None)
+        notifications.reminders_moved(confirmed, event)
+    if not notify:
+        return 0
+    ids = list(live.values_list("pk", flat=True))
+    notifications.details_changed(ids)
+    return len(ids)
 
 
 def _plain(value: Any) -> Any:

@@ -18,7 +18,8 @@ def calendar_entry(event: Event) -> CalendarEvent:
     entry.add("summary", event.title)
     entry.add("dtstart", event.starts_at)
     entry.add("dtend", event.ends_at)
-    entry.add("dtstamp", event.created_at)
+    entry.add("dtstamp", event.details_changed_at or event.created_at)
+    entry.add("sequence", event.calendar_sequence)
     entry.add("description", f"{event.summary}\n\n{settings.SITE_URL}{event.get_absolute_url()}")
     entry.add("url", settings.SITE_URL + event.get_absolute_url())
     location = ", ".join(part for part in (event.venue_name, event.venue_address) if part) or event.online_url

@@ -421,13 +421,13 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
         if all(valid) and _sessions_within_event(form, formsets["sessions"]):
             rows = {name: formset.save(commit=False) for name, formset in formsets.items()}
             try:
-                event, promoted = services.save_event(
+                event, promoted, informed = services.save_event(
                     territory=request.territory, event=None if is_new else event,
                     data={field: form.cleaned_data[field] for field in services.EVENT_FIELDS},
                     organisers=list(form.cleaned_data["organisers"]), sessions=rows["sessions"],
                     tables=rows["tables"], questions=rows["questions"],
                     deleted=[row for formset in formsets.values() for row in formset.deleted_objects],
-                    actor=request.user,
+                    actor=request.user, notify_registrants=form.cleaned_data.get("notify_registrants", False),
                 )
             except services.EventNotSaved as refused:
                 _show_problems(refused.problems, form, formsets["tables"])
@@ -444,6 +444,11 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
                         "%(count)s persona in lista d'attesa ha ricevuto uno dei nuovi posti.",
                         "%(count)s persone in lista d'attesa hanno ricevuto i nuovi posti.", promoted,
                     ) % {"count": promoted})
+                if informed:
+                    messages.info(request, ngettext(
+                        "%(count)s iscritto riceve per email i nuovi dettagli.",
+                        "%(count)s iscritti ricevono per email i nuovi dettagli.", informed,
+                    ) % {"count": informed})
                 return redirect("events:edit", territory=event.territory.slug, slug=event.slug)
     if not is_new:
         # Validation copied the submitted values onto the instance: show the stored ones around the form.

@@ -214,6 +214,29 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
     return wallet
 
 
+def _open_wallet_on_enrolment(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
+    if plan.valid_from <= timezone.localdate():
+        return _open_wallet(plan=plan, worker=worker, actor=actor)
+    # Next year's plan is typically made in December and paid into in January: a short pool must not
+    # stop this year's hires from being enrolled. They get its credit when the firm pays in
+    # (open_wallets), as workers enrolled before the plan existed do.
+    try:
+        with transaction.atomic():
+            return _open_wallet(plan=plan, worker=worker, actor=actor)
+    except PoolTooSmall:
+        return None
+
+
+def plans_awaiting_funding(organisation: Organisation, workers: list[Worker]) -> list[Plan]:
+    """The open plans in which some of these workers have a tier but no wallet yet (the pool was short)."""
+    awaiting = []
+    for plan in plans_open_to(organisation):
+        credited = set(Wallet.objects.filter(plan=plan, worker__in=workers).values_list("worker_id", flat=True))
+        if any(w.pk not in credited and _tier_for(plan, w.category) is not None for w in workers):
+            awaiting.append(plan)
+    return awaiting
+
+
 @transaction.atomic(durable=True)
 def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
     """Credit the organisation's workers who have no wallet in `plan` yet (enrolled before it existed,
@@ -248,7 +271,7 @@ def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
                                organisation=organisation)
     worker.user = user
     worker.save(update_fields=["user"])
-    wallets = [w for plan in plans_open_to(organisation) if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
+    wallets = [w for plan in plans_open_to(organisation) if (w := _open_wallet_on_enrolment(plan=plan, worker=worker, actor=actor))]
     audit.record(actor=actor, action="welfare.worker.enrolled", obj=worker, territory=organisation.territory,
                  changes={"category": worker.category, "wallets": [w.pk for w in wallets]})
     set_password_url = ""

@@ -414,10 +414,15 @@ def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
     try:
         services.fund_plan(plan=plan, organisation=organisation, amount_cents=form.cleaned_data["amount"],
                            key=form.cleaned_data["key"], actor=request.user)
-        # Workers enrolled before the plan existed (or before the firm joined it) get their credit now.
-        opened = services.open_wallets(plan=plan, organisation=organisation, actor=request.user)
     except services.WelfareError as exc:
         messages.error(request, exc.message)
+        return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+    try:
+        # Workers enrolled before the plan existed, before the firm joined it or while its pool was
+        # short get their credit now: all of them, or none while the pool still cannot cover them all.
+        opened = services.open_wallets(plan=plan, organisation=organisation, actor=request.user)
+    except services.WelfareError as exc:
+        messages.warning(request, _("Versamento registrato.") + " " + exc.message)
     else:
         messages.success(request, _("Versamento registrato.") + (
             " " + _("Credito assegnato a %(n)s lavoratori.") % {"n": opened} if opened else ""))
@@ -448,6 +453,8 @@ def worker_new(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("%(name)s è iscritto e riceverà l'invito per email.") % {"name": worker})
+            for plan in services.plans_awaiting_funding(organisation, [worker]):
+                messages.info(request, _awaiting_funding_message(plan))
             return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
     return render(request, "welfare/worker_form.html", {"organisation": organisation, "form": form}, status=422)
 
@@ -464,15 +471,22 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
     good = [row.data for row in rows if row.data]
     bad = [row for row in rows if row.errors]
     error = None
-    imported = 0
+    enrolled = []
     if good:
         try:
-            imported = len(services.enrol_workers(organisation=organisation, rows=good, actor=request.user))
+            enrolled = services.enrol_workers(organisation=organisation, rows=good, actor=request.user)
         except services.WelfareError as exc:
             error = exc.message  # Nothing of the file was imported.
+    awaiting = [_awaiting_funding_message(p) for p in services.plans_awaiting_funding(organisation, enrolled)] if enrolled else []
     return render(request, "welfare/import_result.html", {
-        "organisation": organisation, "form": form, "bad": bad, "imported": imported, "error": error,
-    }, status=422 if error or (bad and not imported) else 200)
+        "organisation": organisation, "form": form, "bad": bad, "imported": len(enrolled), "error": error,
+        "awaiting": awaiting,
+    }, status=422 if error or (bad and not enrolled) else 200)
+
+
+def _awaiting_funding_message(plan: Plan) -> str:
+    return _("Il fondo del piano «%(plan)s» non basta ancora: il credito arriverà quando verserai il fondo.") % {
+        "plan": plan.name}
 
 
 @require_POST

@@ -438,3 +438,74 @@ def test_a_table_needs_at_least_one_seat(territory):
     form = WorkingTableForm(data={"title": "Tavolo vuoto", "capacity": "0", "position": "0"}, territory=territory)
     assert not form.is_valid()
     assert "capacity" in form.errors
+
+
+@pytest.mark.django_db
+def test_a_new_date_or_venue_is_mailed_to_everyone_registered_with_the_new_calendar(
+    client_as, personas, territory, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    event = make_event(territory, capacity=1, venue_name="Sala Vetri", starts_at=START)
+    seated = services.register_attendee(event=event, data=person(1))
+    services.register_attendee(event=event, data=person(2))
+    gone = services.register_attendee(event=event, data=person(3))
+    services.cancel_registration(registration=gone)
+    Registration.objects.filter(pk=seated.pk).update(reminder_sent_at=timezone.now())
+    client = client_as(personas["coordinator"])
+    page = client.get(edit_url(event)).content.decode()
+    assert "Avvisa per email gli iscritti" in page
+
+    # A new description alone tells nobody.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit_url(event), form_data(client, edit_url(event), description="Più dettagli."))
+    assert mail.outbox == []
+
+    earlier = event.starts_at - timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(edit_url(event), form_data(
+            client, edit_url(event), venue_name="Luiss Hub, Sala Vetri", starts_at=local(earlier),
+            ends_at=local(earlier + timedelta(hours=6))), follow=True)
+    assert "2 iscritti ricevono per email i nuovi dettagli" in answer.content.decode()
+    by_person = {m.to[0]: m for m in mail.outbox}
+    assert set(by_person) == {"persona1@example.org", "persona2@example.org"}  # not the cancelled one
+    for message in by_person.values():
+        assert message.subject.startswith("Cambiamento:") and "Luiss Hub, Sala Vetri" in message.body
+    ics = {name: content for name, content, _type in by_person["persona1@example.org"].attachments}["evento.ics"]
+    ics = ics.decode() if isinstance(ics, bytes) else ics
+    assert "SEQUENCE:1" in ics and "Luiss Hub" in ics
+    assert by_person["persona2@example.org"].attachments == []  # still waiting: no seat to put in a calendar
+    assert "ancora in lista d'attesa" in by_person["persona2@example.org"].body
+    seated.refresh_from_db()
+    assert seated.reminder_sent_at is None  # the new day gets its own reminder
+    assert AuditLog.objects.filter(action="event.updated", changes__registrants_informed=2).exists()
+
+    # The coordinator may choose to tell nobody (a typo in the address, say).
+    mail.outbox.clear()
+    data = form_data(client, edit_url(event), venue_address="Via D'Azeglio 3")
+    data.pop("notify_registrants")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit_url(event), data)
+    assert mail.outbox == []
+    event.refresh_from_db()
+    assert event.venue_address == "Via D'Azeglio 3" and event.calendar_sequence == 2
+
+
+@pytest.mark.django_db
+def test_a_start_brought_forward_schedules_the_reminder_for_the_new_day(territory, personas, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = make_event(territory, starts_at=timezone.now() + timedelta(days=10))
+    registration = services.register_attendee(event=event, data=person(1))
+    DBTaskResult.objects.all().delete()
+    earlier = event.starts_at - timedelta(days=4)
+    data = {field: getattr(event, field) for field in services.EVENT_FIELDS} | {
+        "starts_at": earlier, "ends_at": earlier + timedelta(hours=6)}
+    saved = services.save_event(territory=territory, event=event, data=data, organisers=[], sessions=[], tables=[],
+                                questions=[], deleted=[], actor=personas["coordinator"])
+    assert saved.informed == 1
+    reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
+    assert reminder.args_kwargs["args"] == [registration.pk]
+    assert reminder.run_after == earlier - timedelta(days=1)

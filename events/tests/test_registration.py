@@ -102,6 +102,10 @@ def test_cancel_link_asks_first_then_frees_the_seat_for_the_next_in_line(client,
     second.refresh_from_db()
     assert (first.status, second.status) == ("cancelled", "confirmed")
     assert sorted(m.to[0] for m in mail.outbox) == ["persona1@example.org", "persona2@example.org"]
+    # The person promoted learns why a confirmation comes now, with the ticket and calendar as usual.
+    [promotion] = [m for m in mail.outbox if m.to == ["persona2@example.org"]]
+    assert promotion.subject.startswith("Si è liberato un posto per") and "eri in lista d'attesa" in promotion.body
+    assert second.ticket_code in promotion.body and len(promotion.attachments) == 2
     event.refresh_from_db()
     assert event.seats_taken == 1
 

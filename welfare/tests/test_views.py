@@ -127,6 +127,39 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
                                                                   "ida@example.org"}
 
 
+def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, world, firm, personas,
+                                                                 django_capture_on_commit_callbacks):
+    # December: the firm has made next year's plan and will pay into it in January.
+    next_year = timezone.localdate().year + 1
+    make_plan(firm, amount_cents=40000, fund_cents=0, name="Piano dell'anno prossimo",
+              valid_from=date(next_year, 1, 1), valid_until=date(next_year, 12, 31))
+    client = client_as(personas["org_admin"])
+    answer = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
+                                                              "tax_code": tax_code(42), "email": "anna@example.org"},
+                         follow=True)
+    text = answer.content.decode()
+    assert "Anna Neri è iscritto" in text
+    assert "Il fondo del piano «Piano dell&#x27;anno prossimo» non basta ancora" in text
+    anna = Worker.objects.get(email="anna@example.org")
+    assert [w.plan.name for w in anna.wallets.all()] == [f"Piano {timezone.localdate().year}"]
+
+    rows = "codice_fiscale,nome,cognome,email\n" + f"{tax_code(43)},Ugo,Riva,ugo@example.org"
+    imported = client.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
+    assert imported.status_code == 200 and "1 lavoratore iscritto" in imported.content.decode()
+    assert "Piano dell&#x27;anno prossimo» non basta ancora" in imported.content.decode()
+
+    # January's payment covers two of the three workers: recorded, and the page says why no wallet opened.
+    plan = Plan.objects.get(name="Piano dell'anno prossimo")
+    fund_url = f"{FIRM}/welfare/piani/{plan.pk}/versa/"
+    short = client.post(fund_url, {"amount": "800", "key": "gennaio-1"}, follow=True).content.decode()
+    assert "Versamento registrato." in short and "non basta" in short
+    assert not plan.wallets.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        enough = client.post(fund_url, {"amount": "400", "key": "gennaio-2"}, follow=True).content.decode()
+    assert "Credito assegnato a 3 lavoratori" in enough
+    assert sorted(w.account.balance_cents for w in plan.wallets.select_related("account")) == [40000] * 3
+
+
 def test_csv_import_is_all_or_nothing_when_the_pool_runs_out(client_as, territory, firm, personas):
     ensure_thresholds()
     make_plan(firm, amount_cents=30000, fund_cents=60000)  # enough for two
