@@ -204,6 +204,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "MIRE <noreply@mire.example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Every mail is also kept as a web page ("read it in the browser"); `prune_sent_mail` deletes the
+# copies after this many days, as the privacy notice states.
+MAIL_COPY_RETENTION_DAYS = int(env("MAIL_COPY_RETENTION_DAYS", "90"))
 
 # Background work: django-tasks with the django-tasks-db backend; `manage.py db_worker` runs it.
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

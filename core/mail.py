@@ -1,11 +1,13 @@
 """Outgoing mail: rendered from templates, kept as a page, sent by the background worker."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_tasks import task
 
 from .models import SentMail, SentMailAttachment
@@ -41,6 +43,13 @@ def forget_mail(*, to: str, mentioning: str) -> int:
     A copy not yet delivered is then never sent. Returns how many."""
     deleted, _per_model = SentMail.objects.filter(to=to, body_text__contains=mentioning).delete()
     return deleted
+
+
+def prune_sent_mail(*, now=None) -> int:
+    """Delete the stored copies older than MAIL_COPY_RETENTION_DAYS, with their attachments."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.MAIL_COPY_RETENTION_DAYS)
+    _total, per_model = SentMail.objects.filter(created_at__lt=cutoff).delete()
+    return per_model.get(SentMail._meta.label, 0)
 
 
 @task()

@@ -20,12 +20,18 @@ Il titolare è l'ente capofila della rete territoriale che gestisce questa insta
 ## Quali dati trattiamo e perché
 - **Richieste di adesione alla rete**: dati dell'organizzazione e del referente (nome, email, telefono), per valutare la richiesta e rispondere. Base giuridica: esecuzione di misure precontrattuali e compito di interesse pubblico dell'ente.
 - **Account**: email e nome di chi accede all'area riservata, per gestire l'accesso in sicurezza.
+- **Iscrizioni agli eventi**: nome, email, organizzazione, ruolo, le risposte alle domande dell'evento e le esigenze di accessibilità che scegli di indicare (usate solo per organizzare l'accoglienza), per gestire posti, lista d'attesa, tavoli di lavoro e ingressi. Newsletter e fotografie solo con un consenso separato, che puoi non dare.
+- **Welfare aziendale**: per i lavoratori iscritti dalla propria impresa, nome, codice fiscale, email, categoria e la dichiarazione dei figli a carico; il credito, gli acquisti e le richieste di rimborso con le ricevute, per erogare i servizi e applicare le regole fiscali (art. 51 TUIR). L'impresa vede solo totali per categoria di gruppi di almeno 5 persone e, per la busta paga, gli importi esenti e imponibili di ciascuno: mai che cosa ha acquistato una persona. Il fornitore vede solo i propri voucher.
+- **Copie dei messaggi email**: ogni messaggio inviato si può leggere anche come pagina web, dall'indirizzo che contiene.
 - **Registro delle attività**: chi ha modificato cosa e quando, per garantire la correttezza e la sicurezza del servizio.
 
 Non usiamo i dati per finalità diverse, non li vendiamo e non li trasferiamo fuori dall'Unione europea.
 
 ## Per quanto tempo
 Le richieste di adesione non accolte sono cancellate 24 mesi dopo la decisione; quelle accolte diventano la scheda dell'organizzazione finché resta nella rete. Gli account restano attivi finché la persona ha un ruolo nella rete.
+Le iscrizioni a un evento sono rese anonime al termine del periodo indicato nel modulo dell'evento (di norma 180 giorni dopo l'evento), insieme alle copie dei messaggi che le riguardano; puoi cancellarle prima dal link presente in ogni messaggio.
+I movimenti del welfare, gli acquisti e le ricevute sono conservati per il tempo richiesto dagli obblighi contabili e fiscali (10 anni, art. 2220 del Codice civile).
+Le copie web dei messaggi sono cancellate 90 giorni dopo l'invio.
 
 ## I tuoi diritti
 Puoi chiedere l'accesso, la rettifica, la cancellazione o la limitazione dei tuoi dati, opporti al trattamento e proporre reclamo al Garante per la protezione dei dati personali (www.garanteprivacy.it).""",
@@ -37,10 +43,16 @@ The controller is the lead body of the territorial network that runs this instal
 ## What we process and why
 - **Applications to join the network**: organisation and contact person data (name, email, phone), to assess the application and reply.
 - **Accounts**: email and name of people who sign in, to manage access securely.
+- **Event registrations**: name, email, organisation, role, the answers to the event's questions and the accessibility needs you choose to state (used only to arrange your visit), to manage seats, the waiting list, working tables and check-in. Newsletter and photographs only with a separate consent, which you may withhold.
+- **Corporate welfare**: for workers enrolled by their employer, name, tax code, email, category and the declaration of dependent children; the credit, purchases and refund requests with their receipts, to deliver the services and apply the tax rules (art. 51 TUIR). The employer sees only totals per category for groups of at least 5 people and, for the payroll, each person's exempt and taxable amounts: never what a person bought. A provider sees only its own vouchers.
+- **Copies of emails**: every message sent can also be read as a web page, at the address it contains.
 - **Activity log**: who changed what and when, to keep the service correct and secure.
 
 ## How long
-Rejected applications are deleted 24 months after the decision; approved ones become the organisation's profile while it stays in the network.
+Rejected applications are deleted 24 months after the decision; approved ones become the organisation's profile while it stays in the network. Accounts stay active while the person has a role in the network.
+Event registrations are anonymised at the end of the period stated on the event's form (normally 180 days after the event), together with the copies of the messages about them; you can delete them earlier from the link in every message.
+Welfare movements, purchases and receipts are kept for as long as accounting and tax obligations require (10 years, art. 2220 of the Italian Civil Code).
+Web copies of messages are deleted 90 days after they were sent.
 
 ## Your rights
 You may ask for access, rectification, erasure or restriction, object to processing, and complain to the Italian Data Protection Authority (www.garanteprivacy.it).""",

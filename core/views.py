@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -62,7 +62,9 @@ def page_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @never_cache
 def sent_mail(request: HttpRequest, token) -> HttpResponse:
-    mail = get_object_or_404(SentMail, token=token)
+    mail = SentMail.objects.filter(token=token).first()
+    if mail is None:  # never sent, erased with its recipient's data, or past its retention
+        return render(request, "core/sent_mail_gone.html", {"days": settings.MAIL_COPY_RETENTION_DAYS}, status=404)
     return render(request, "core/sent_mail.html", {"mail": mail})
 
 

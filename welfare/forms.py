@@ -345,6 +345,20 @@ class RefundDecisionForm(forms.Form):
         return data
 
 
+class VoucherCancelForm(forms.Form):
+    """The buyer cancels with one click; the provider's staff say why, for the worker to read."""
+
+    reason = forms.CharField(label=_("Motivo (lo leggerà il lavoratore)"), widget=forms.Textarea(attrs={"rows": 2}),
+                             required=False, max_length=300)
+
+    def __init__(self, *args, is_buyer: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = not is_buyer
+        if not is_buyer:
+            self.fields["reason"].error_messages["required"] = _(
+                "Spiega perché annulli il voucher: il lavoratore riceve il motivo per email.")
+
+
 class RedeemForm(forms.Form):
     code = forms.CharField(label=_("Codice del voucher"), max_length=20)
 

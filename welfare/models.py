@@ -461,6 +461,9 @@ class Order(models.Model):
     redeemed_at = models.DateTimeField(null=True, blank=True)
     redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Written by the provider's staff when they cancel a voucher they cannot honour; the worker reads it.
+    cancel_reason = models.CharField(_("motivo dell'annullamento"), max_length=300, blank=True)
 
     objects = OrderQuerySet.as_manager()
 

@@ -503,13 +503,16 @@ def _place_order(*, worker: Worker, service: Service, transfer_key: str, actor, 
 
 
 @transaction.atomic(durable=True)
-def cancel_order(*, order: Order, actor) -> Order:
-    """Cancel an unused voucher; the credit goes back to the wallet it came from."""
+def cancel_order(*, order: Order, actor, reason: str = "") -> Order:
+    """Cancel an unused voucher; the credit goes back to the wallet it came from. When the provider's
+    staff cancel it (a service they cannot render), the worker is mailed their `reason`."""
     _lock_worker(order.worker)
-    order = Order.objects.select_related("wallet__account", "provider", "territory").get(pk=order.pk)
+    order = Order.objects.select_related("wallet__account", "provider", "territory", "worker").get(pk=order.pk)
+    by_provider = actor is not None and actor.pk != order.worker.user_id
+    reason = reason.strip() if by_provider else ""
     # Conditional: a till redeeming the voucher at this moment does not take the worker's lock.
     changed = Order.objects.filter(pk=order.pk, status=Order.Status.ISSUED).update(
-        status=Order.Status.CANCELLED, cancelled_at=timezone.now()
+        status=Order.Status.CANCELLED, cancelled_at=timezone.now(), cancelled_by=actor, cancel_reason=reason
     )
     if not changed:
         order.refresh_from_db()
@@ -522,8 +525,13 @@ def cancel_order(*, order: Order, actor) -> Order:
         memo=order.title,
     )
     audit.record(actor=actor, action="welfare.order.cancelled", obj=order, territory=order.territory,
-                 changes={"amount_cents": order.amount_cents})
+                 changes={"amount_cents": order.amount_cents, **({"reason": reason} if by_provider else {})})
     order.refresh_from_db()
+    if by_provider:
+        send_templated_mail(
+            to=order.worker.email, template="welfare/email/order_cancelled",
+            context={"order": order, "url": settings.SITE_URL + reverse("welfare:my_welfare")},
+        )
     return order
 
 

@@ -33,6 +33,7 @@ from .forms import (
     RefundDecisionForm,
     RefundForm,
     ServiceForm,
+    VoucherCancelForm,
     WorkerForm,
     WorkerImportForm,
 )
@@ -228,7 +229,14 @@ def _voucher_for(request: HttpRequest, code: str) -> Order:
 @login_required
 def voucher(request: HttpRequest, code: str) -> HttpResponse:
     found = _voucher_for(request, code)
-    return render(request, "welfare/voucher.html", {"order": found, "qr": reports.voucher_qr_svg(found)})
+    return _voucher_page(request, found, VoucherCancelForm(is_buyer=found.is_buyer))
+
+
+def _voucher_page(request: HttpRequest, found: Order, cancel_form: VoucherCancelForm, status: int = 200) -> HttpResponse:
+    return render(request, "welfare/voucher.html", {
+        "order": found, "qr": reports.voucher_qr_svg(found), "cancel_form": cancel_form,
+        "cancelled_by_provider": found.cancelled_by_id is not None and found.cancelled_by_id != found.worker.user_id,
+    }, status=status)
 
 
 @require_safe
@@ -243,12 +251,17 @@ def voucher_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def cancel_order(request: HttpRequest, code: str) -> HttpResponse:
     found = _voucher_for(request, code)
+    form = VoucherCancelForm(request.POST, is_buyer=found.is_buyer)
+    if not form.is_valid():
+        return _voucher_page(request, found, form, status=422)
     try:
-        services.cancel_order(order=found, actor=request.user)
+        services.cancel_order(order=found, actor=request.user, reason=form.cleaned_data["reason"])
     except services.WelfareError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Acquisto annullato: il credito è tornato nel borsellino."))
+        messages.success(request, _("Acquisto annullato: il credito è tornato nel borsellino.") if found.is_buyer else
+                         _("Voucher annullato: il credito è tornato nel borsellino di %(name)s, che riceve il motivo per email.")
+                         % {"name": found.worker})
     return redirect(found)
 
 

@@ -776,6 +776,7 @@ ROUTES: dict[str, Route] = {
         RESTRICTED,
         lambda w: {"code": w.new_order("welfare:cancel_order").code},
         method="post",
+        data={"reason": "Il servizio non si può rendere."},  # the provider's staff must say why
         may=BUYER_OR_PROVIDER,
         refused=404,
         changed=lambda order: _refetch(order).status == Order.Status.CANCELLED,

@@ -186,6 +186,31 @@ def test_unknown_mail_copy_is_404(client, db):
     assert client.get("/posta/00000000-0000-4000-8000-000000000000/").status_code == 404
 
 
+def test_mail_copies_are_deleted_after_their_retention_and_their_page_says_why(client, db, settings):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from core.models import SentMailAttachment
+
+    settings.MAIL_COPY_RETENTION_DAYS = 90
+    old = SentMail.objects.create(to="a@example.org", subject="Vecchio", body_text="Imposta la password: …")
+    SentMailAttachment.objects.create(sent_mail=old, filename="evento.ics", mimetype="text/calendar", content=b"x")
+    SentMail.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+    recent = SentMail.objects.create(to="b@example.org", subject="Recente", body_text="Ciao")
+    SentMail.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=89))
+    out = StringIO()
+    call_command("prune_sent_mail", stdout=out)
+    assert "più vecchie di 90 giorni eliminate: 1." in out.getvalue()
+    assert list(SentMail.objects.values_list("subject", flat=True)) == ["Recente"]
+    assert not SentMailAttachment.objects.exists()
+    gone = client.get(old.get_absolute_url())
+    assert gone.status_code == 404 and "per 90 giorni" in gone.content.decode()
+    assert client.get(recent.get_absolute_url()).status_code == 200
+
+
 def test_italian_content_on_an_english_page_says_it_is_italian(client, article):
     """WCAG 3.1.2: the English title is read as English, the untranslated summary and body as Italian."""
     url = reverse("network:article", kwargs={"territory": "milano", "slug": article.slug})
@@ -198,3 +223,22 @@ def test_italian_content_on_an_english_page_says_it_is_italian(client, article):
     italian = client.get(url).content.decode()
     main = italian[italian.index("<main"):italian.index("</main>")]
     assert 'lang="it"' not in main  # the page itself is Italian
+
+
+def test_the_privacy_notice_migration_replaces_only_an_unedited_default(db, monkeypatch):
+    import hashlib
+
+    from core.pages import PAGES
+
+    migration = import_module("core.migrations.0005_privacy_notice_events_welfare_mail")
+    page, _created = Page.objects.update_or_create(slug="privacy", defaults={
+        "title": "Informativa", "body": "Testo predefinito di allora.", "body_en": "Testo del Comune."})
+    monkeypatch.setattr(migration, "OLD_DEFAULT_SHA256", {
+        "body": hashlib.sha256(b"Testo predefinito di allora.").hexdigest(),
+        "body_en": hashlib.sha256(b"Another old default.").hexdigest(),
+    })
+    migration.update_unedited_notice(django_apps, None)
+    page.refresh_from_db()
+    new = next(p for p in PAGES if p["slug"] == "privacy")
+    assert page.body == new["body"] and "Iscrizioni agli eventi" in page.body
+    assert page.body_en == "Testo del Comune."  # edited by the lead body: kept

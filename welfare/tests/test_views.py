@@ -384,6 +384,47 @@ def test_the_coordinator_sees_and_pays_what_providers_are_owed(client_as, world,
     assert pdf.status_code == 200
 
 
+def test_a_provider_cancelling_a_voucher_says_why_and_the_worker_is_mailed(
+    client_as, world, personas, django_capture_on_commit_callbacks
+):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    wallet = world["worker"].wallets.get().account
+    wallet.refresh_from_db()
+    before = wallet.balance_cents
+    url = f"/welfare/voucher/{order.code}/"
+    till = client_as(personas["provider_staff"])
+    assert "Motivo (lo leggerà il lavoratore)" in till.get(url).content.decode()
+    mail.outbox.clear()
+    silent = till.post(f"{url}annulla/", {"reason": "  "})
+    assert silent.status_code == 422 and "Spiega perché annulli il voucher" in silent.content.decode()
+    order.refresh_from_db()
+    assert order.status == "issued" and mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = till.post(f"{url}annulla/", {"reason": "L'educatrice è malata: il corso di marzo non parte."}, follow=True)
+    assert "che riceve il motivo per email" in done.content.decode()
+    order.refresh_from_db()
+    wallet.refresh_from_db()
+    assert order.status == "cancelled" and wallet.balance_cents == before + order.amount_cents
+    [message] = mail.outbox
+    assert message.to == [world["worker"].email] and "Voucher annullato dal fornitore" in message.subject
+    assert "il corso di marzo non parte" in message.body and order.code in message.body
+    page = client_as(personas["worker"]).get(url).content.decode()
+    assert "Annullato da Coop Test" in page and "il corso di marzo non parte" in page
+
+
+def test_a_worker_cancels_their_own_voucher_without_a_reason_or_a_mail(
+    client_as, world, personas, django_capture_on_commit_callbacks
+):
+    order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client_as(personas["worker"]).post(f"/welfare/voucher/{order.code}/annulla/", follow=True)
+    assert "Acquisto annullato" in answer.content.decode() and "Annullato da" not in answer.content.decode()
+    order.refresh_from_db()
+    assert order.status == "cancelled" and mail.outbox == []
+
+
 def test_the_voucher_page_speaks_to_whoever_reads_it_and_a_cancelled_one_cannot_be_shown(client_as, world, personas):
     order = services.place_order(worker=world["worker"], service=world["service"], key="k", actor=None)
     url = f"/welfare/voucher/{order.code}/"
