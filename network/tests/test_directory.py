@@ -161,6 +161,11 @@ def test_htmx_request_gets_only_the_results(client, network):
     assert "<html" not in content
     assert "<form" not in content
     assert "2 organizzazioni trovate" in content
+    # The address changed (hx-push-url): the header's language links follow it, out of band.
+    assert content.count('id="mire-lang"') == 1 and 'hx-swap-oob="true"' in content
+    assert "/lingua/en/?next=/milano/organizzazioni/%3Fkind%3Dsocial_coop" in content
+    full = client.get(DIRECTORY, {"kind": "social_coop"}).content.decode()
+    assert full.count('id="mire-lang"') == 1 and "hx-swap-oob" not in full
 
 
 def test_page_and_fragment_vary_on_hx_request(client, network):

@@ -82,6 +82,13 @@ def test_directory_filter_updates_results_with_htmx(demo, page, assert_accessibl
     assert page.evaluate("() => window.__sameDocument") is True
     assert_accessible(page, "directory after an htmx update")
 
+    # Switching language keeps the filters the address bar shows.
+    page.locator("#mire-lang a[lang='en']").click()
+    page.wait_for_load_state()
+    assert re.search(r"[?&]kind=social_coop", page.url)
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert sorted(result_names(page)) == coops
+
 
 def _below(page, field_selector: str, error_selector: str) -> None:
     """The error is shown right under its field, tied to it for screen readers."""
