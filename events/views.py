@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from core.text import render_markdown
 
 from . import exports, services, tickets
 from .forms import EventForm, IdeaForm, RegistrationForm, TableSummaryForm, event_formsets
-from .models import Event, Idea, IdeaVote, Registration, WorkingTable
+from .models import Event, Idea, IdeaVote, Registration, TablePreference, WorkingTable
 
 PAGE_SIZE = 20
 # Public registration: generous (a whole office may register from one address), stops floods.
@@ -290,17 +290,35 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
             | Q(organisation_name__icontains=q) | Q(ticket_code__iexact=q)
         )
+    is_ranked = event.table_mode == Event.TableMode.RANKED
+    if is_ranked:
+        registrations = registrations.prefetch_related(
+            Prefetch("preferences", queryset=TablePreference.objects.select_related("table").order_by("rank")))
     page = Paginator(registrations, 50).get_page(request.GET.get("page"))
     counts = event.registrations.aggregate(
         **{s: Count("pk", filter=Q(status=s)) for s in Registration.Status.values},
         present=Count("pk", filter=Q(checked_in_at__isnull=False)),
     )
+    tables = list(event.tables.all())
+    if is_ranked:
+        _add_demand(event, tables)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "events/manage.html", {
         "event": event, "page": page, "counts": counts, "status": status, "q": q, "query": query.urlencode(),
-        "statuses": Registration.Status.choices, "tables": event.tables.all(),
+        "statuses": Registration.Status.choices, "tables": tables, "is_ranked": is_ranked,
     })
+
+
+def _add_demand(event: Event, tables: list[WorkingTable]) -> None:
+    """How often each table is the first, or a later, choice of the confirmed people: what the
+    coordinator weighs before running the assignment (a table nobody picks first, one over-asked)."""
+    ranks = (TablePreference.objects.filter(registration__event=event, registration__status=Registration.Status.CONFIRMED)
+             .values("table_id").annotate(first=Count("pk", filter=Q(rank=1)), later=Count("pk", filter=Q(rank__gt=1))))
+    by_table = {row["table_id"]: row for row in ranks}
+    for table in tables:
+        row = by_table.get(table.pk, {})
+        table.first_choices, table.later_choices = row.get("first", 0), row.get("later", 0)
 
 
 def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:

@@ -146,6 +146,22 @@ def test_badges_and_certificates_are_real_pdfs(client_as, personas, territory, c
 
 
 @pytest.mark.django_db
+def test_before_assigning_the_coordinator_sees_each_tables_demand_and_each_persons_ranking(
+    client_as, personas, territory
+):
+    event = make_event(territory, table_mode="ranked", tables=[("Replicabilità", 2), ("Welfare in rete", 2)])
+    a, b = event.tables.order_by("position")
+    services.register_attendee(event=event, data=person(1), preferences=[b.pk, a.pk])
+    services.register_attendee(event=event, data=person(2), preferences=[b.pk])
+    services.register_attendee(event=event, data=person(3), preferences=[a.pk, b.pk])
+    gone = services.register_attendee(event=event, data=person(4), preferences=[b.pk])
+    services.cancel_registration(registration=gone)  # a cancelled person's wishes no longer count
+    page = client_as(personas["coordinator"]).get(url("manage", event)).content.decode()
+    assert "Replicabilità: 0 / 2\n    · prima scelta di 1 persona, scelta successiva di 1" in page
+    assert "Welfare in rete: 0 / 2\n    · prima scelta di 2 persone, scelta successiva di 1" in page
+    assert "Preferenze: 1. Welfare in rete; 2. Replicabilità" in page
+
+
 def test_manage_page_filters_and_moves_people_between_tables(client_as, personas, territory):
     event = make_event(territory, table_mode="ranked", tables=[("A", 1), ("B", 1)])
     a, b = event.tables.order_by("position")
