@@ -183,6 +183,8 @@ class EventForm(forms.ModelForm):
             self.fields["capacity"].help_text = _(
                 "Posti già occupati (confermati e offerte in attesa di risposta): %(taken)s."
             ) % {"taken": event.seats_taken}
+            self.fields["edit_version"] = forms.IntegerField(widget=forms.HiddenInput, initial=event.edit_version,
+                                                             required=False, min_value=0)
             # Not a consent: the coordinator's choice, ticked because people expect to hear of a move.
             self.fields["notify_registrants"] = forms.BooleanField(
                 label=_("Avvisa per email gli iscritti se cambiano data, orari, luogo o collegamento"),

@@ -69,6 +69,9 @@ class Event(models.Model):
     # so that calendars replace the entry people saved from their confirmation (RFC 5545 §3.8.7.4).
     calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     details_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped by every save in the editor: a form opened before another coordinator saved is refused
+    # instead of silently undoing their changes.
+    edit_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = EventQuerySet.as_manager()
 

@@ -486,7 +486,8 @@ class EventSaved(NamedTuple):
 class EventNotSaved(Exception):
     """The edit breaks a rule that only holds under the event's lock; nothing was saved.
 
-    `problems` lists (event or table, code, count): "capacity_below_taken" (count = seats taken),
+    `problems` lists (event or table, code, count): "edited_meanwhile" (count = the event's current
+    edit version), "capacity_below_taken" (count = seats taken),
     "table_in_use" (people seated or waiting) and "table_has_ideas" for a table being deleted.
     """
 
@@ -498,7 +499,7 @@ class EventNotSaved(Exception):
 def save_event(
     *, territory, event: Event | None, data: dict[str, Any], organisers, sessions: list[Session],
     tables: list[WorkingTable], questions: list[Question], deleted: list[Session | WorkingTable | Question],
-    actor, notify_registrants: bool = True,
+    actor, notify_registrants: bool = True, edit_version: int | None = None,
 ) -> EventSaved:
     """Create (`event=None`) or update an event with its programme, tables and questions.
 
@@ -506,7 +507,8 @@ def save_event(
     Seats are checked under the event's and tables' row locks: a capacity never drops below the
     seats already taken, and new seats go at once to the waiting lists. A new date, time, venue or
     link of an event not yet over is mailed to everyone registered (unless `notify_registrants` is
-    false) and moves their reminders. Raises EventNotSaved.
+    false) and moves their reminders. `edit_version` is the version the editor's form was drawn
+    from: if the event has been saved since, nothing is saved ("edited_meanwhile"). Raises EventNotSaved.
     """
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -518,6 +520,8 @@ def save_event(
         else:
             # The event first, then its tables: the lock order of every seat-moving service.
             event = Event.objects.select_for_update().get(pk=event.pk)
+            if edit_version is not None and edit_version != event.edit_version:
+                raise EventNotSaved([(event, "edited_meanwhile", event.edit_version)])
             locked_tables = {t.pk: t for t in WorkingTable.objects.select_for_update().filter(event=event)}
             _check_seats(event, data, tables, deleted, locked_tables)
             old_capacity = event.capacity
@@ -570,6 +574,8 @@ def save_event(
         if changes:
             audit.record(actor=actor, action="event.created" if "created" in changes else "event.updated",
                          obj=event, territory=event.territory, changes=changes)
+            Event.objects.filter(pk=event.pk).update(edit_version=F("edit_version") + 1)
+            event.edit_version += 1
     return EventSaved(event, len(promoted), informed)
 
 

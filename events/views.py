@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, can_facilitate, require
+from core.models import AuditLog
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
 from core.territories import territory_view
@@ -446,6 +447,7 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
                     tables=rows["tables"], questions=rows["questions"],
                     deleted=[row for formset in formsets.values() for row in formset.deleted_objects],
                     actor=request.user, notify_registrants=form.cleaned_data.get("notify_registrants", False),
+                    edit_version=form.cleaned_data.get("edit_version"),
                 )
             except services.EventNotSaved as refused:
                 _show_problems(refused.problems, form, formsets["tables"])
@@ -476,11 +478,27 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
     }, status=422 if request.method == "POST" else 200)
 
 
+def _show_edit_conflict(event: Event, form, *, current_version: int) -> None:
+    """Someone saved the event after this form was drawn. Their changes stay; this form comes back
+    with what was typed, now carrying the current version: saving it again is a deliberate choice."""
+    last = AuditLog.objects.filter(object_type="events.event", object_id=str(event.pk),
+                                   action__in=["event.updated", "event.created"]).first()
+    form.add_error(None, _(
+        "Nel frattempo %(who)s ha salvato questo evento (%(when)s): le tue modifiche non sono state salvate. "
+        "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
+    ) % {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
+         "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"})
+    form.data = form.data.copy()
+    form.data["edit_version"] = str(current_version)
+
+
 def _show_problems(problems, form, tables_formset) -> None:
     """Put each seat problem found under the lock next to the field it is about."""
     forms_by_table = {f.instance.pk: f for f in tables_formset.forms if f.instance.pk}
     for obj, code, count in problems:
-        if isinstance(obj, Event):
+        if code == "edited_meanwhile":
+            _show_edit_conflict(obj, form, current_version=count)
+        elif isinstance(obj, Event):
             form.add_error("capacity", ngettext(
                 "C'è già %(count)s posto occupato: i posti non possono essere meno di così.",
                 "Ci sono già %(count)s posti occupati (confermati e offerte in attesa di risposta): "

@@ -1,5 +1,6 @@
 """The coordinator's event editor: who may use it, what it refuses, and the seats it moves."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -509,3 +510,29 @@ def test_a_start_brought_forward_schedules_the_reminder_for_the_new_day(territor
     reminder = DBTaskResult.objects.get(task_path="events.tasks.send_reminder")
     assert reminder.args_kwargs["args"] == [registration.pk]
     assert reminder.run_after == earlier - timedelta(days=1)
+
+
+@pytest.mark.django_db
+def test_a_form_opened_before_another_coordinators_save_does_not_undo_it(client_as, personas, territory):
+    event = make_event(territory, starts_at=START, capacity=80)
+    first = client_as(personas["coordinator"])
+    # A second tab (or a colleague) drew the same form before the first save.
+    stale = form_data(first, edit_url(event), capacity="120")
+    saved = first.post(edit_url(event), form_data(first, edit_url(event), title="Titolo corretto"))
+    assert saved.status_code == 302
+
+    refused = first.post(edit_url(event), stale)
+    text = refused.content.decode()
+    assert refused.status_code == 422
+    assert "ha salvato questo evento" in text and "le tue modifiche non sono state salvate" in text
+    event.refresh_from_db()
+    assert (event.title, event.capacity) == ("Titolo corretto", 80)  # the first save stands
+    assert 'value="120"' in text  # what was typed comes back
+
+    # Saving again from the page that explained the conflict is a choice, and goes through.
+    again = form_data(first, edit_url(event), capacity="120")
+    again["edit_version"] = re.search(r'name="edit_version" value="(\d+)"', text).group(1)
+    again["title"] = stale["title"]
+    assert first.post(edit_url(event), again).status_code == 302
+    event.refresh_from_db()
+    assert event.capacity == 120
