@@ -69,16 +69,16 @@ def send_now(registration: Registration, template: str) -> None:
     if registration.is_anonymised or (expected and registration.status != expected):
         return
     event = registration.event
-    calendar = ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar")
     if template == "changed":
         if registration.status != Registration.Status.CANCELLED:
-            _send(registration, template, attachments=[calendar] if registration.holds_seat else None)
+            _send(registration, template, attachments=[_calendar(event)] if registration.holds_seat else None)
         return
     if template not in ("confirmed", "promoted"):
         _send(registration, template)
         return
     attachments = [
-        calendar, (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
+        _calendar(event),
+        (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
     ]
     try:
         # One mail for both: a promotion is a confirmation that first says why it comes now.
@@ -89,6 +89,10 @@ def send_now(registration: Registration, template: str) -> None:
         from .tasks import send_reminder
 
         schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
+
+
+def _calendar(event) -> tuple[str, bytes, str]:
+    return ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar")
 
 
 def registration_changed(registration: Registration, *, promoted: bool = False) -> None:
