@@ -17,7 +17,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Dati personali", {"fields": ["first_name", "last_name"]}),
+        ("Dati personali", {"fields": ["first_name", "last_name", "language"]}),
         ("Permessi", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         ("Date", {"fields": ["last_login", "date_joined"]}),
     ]

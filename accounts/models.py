@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -33,6 +34,11 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email"), unique=True)
+    # What the platform writes to the person in (core.mail.recipient_language): the language they
+    # last picked or signed in with; blank until then, which means the site's own.
+    language = models.CharField(
+        _("lingua delle comunicazioni"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
 
     objects = EmailUserManager()
 
@@ -46,6 +52,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def remember_language(self, code: str) -> None:
+        """Keep the language the person uses the site in, for the mail written to them later."""
+        if code in dict(settings.LANGUAGES) and code != self.language:
+            self.language = code
+            User.objects.filter(pk=self.pk).update(language=code)
 
 
 class Role(models.Model):

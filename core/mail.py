@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from .models import SentMail, SentMailAttachment
@@ -15,19 +15,28 @@ from .models import SentMail, SentMailAttachment
 Attachment = tuple[str, bytes, str]  # filename, content, MIME type
 
 
-def send_templated_mail(
-    *, to: str, template: str, context: dict[str, Any], attachments: list[Attachment] | None = None
-) -> SentMail:
-    """Render `<template>_subject.txt`, `.txt` and `.html`, store them, send after commit.
+def recipient_language(user) -> str:
+    """The language to write to a person in: the one they last chose on the site, else the site's."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
 
+
+def send_templated_mail(
+    *, to: str, template: str, context: dict[str, Any], language: str,
+    attachments: list[Attachment] | None = None,
+) -> SentMail:
+    """Render `<template>_subject.txt`, `.txt` and `.html` in `language`, store them, send after commit.
+
+    `language` is the recipient's, never the request's: a coordinator browsing in English decides
+    an Italian applicant's request, an Italian provider cancels an English-speaking worker's order.
     The stored copy gives each message a web address ("read it in the browser") and survives a
     worker crash: the task only carries the row's id.
     """
     sent = SentMail(to=to)
     context = {**context, "site_url": settings.SITE_URL, "web_url": settings.SITE_URL + sent.get_absolute_url()}
-    sent.subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())[:255]
-    sent.body_text = render_to_string(f"{template}.txt", context)
-    sent.body_html = render_to_string(f"{template}.html", context)
+    with translation.override(language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE):
+        sent.subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())[:255]
+        sent.body_text = render_to_string(f"{template}.txt", context)
+        sent.body_html = render_to_string(f"{template}.html", context)
     sent.save()
     SentMailAttachment.objects.bulk_create(
         SentMailAttachment(sent_mail=sent, filename=name, content=content, mimetype=mimetype)

@@ -54,7 +54,9 @@ def _plausible(moment: datetime) -> datetime:
     # Far from the calendar's edges, where converting to UTC or adding retention days would overflow.
     if not 2000 <= moment.year <= 2100:
         raise ValueError("out of range")
-    return moment
+    # Kept to the second, as the editor shows them: a fraction nobody can see would make the next
+    # save from the editor look like a new time, and mail every registrant about it.
+    return moment.replace(microsecond=0)
 
 
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]

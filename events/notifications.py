@@ -35,6 +35,7 @@ def _send(registration: Registration, template: str, attachments=None, **context
         send_templated_mail(
             to=registration.email,
             template=f"events/email/{template}",
+            language=registration.language,
             context={"registration": registration, "event": registration.event,
                      "territory": registration.event.territory, **_links(registration), **context},
             attachments=attachments,

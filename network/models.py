@@ -173,6 +173,8 @@ class JoinRequest(models.Model):
     phone = models.CharField(_("telefono"), max_length=30, blank=True)
     motivation = models.TextField(_("perché volete aderire"), blank=True)
     privacy_acknowledged_at = models.DateTimeField(_("informativa privacy presa visione il"))
+    # The language of the form the applicant filled in: every mail about the request is written in it.
+    language = models.CharField(_("lingua"), max_length=8, choices=settings.LANGUAGES, default="it")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

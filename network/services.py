@@ -10,12 +10,12 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from accounts.models import Role, User
 from core import audit
-from core.mail import send_templated_mail
+from core.mail import recipient_language, send_templated_mail
 from core.models import Territory
 
 from .models import JoinRequest, Organisation
@@ -39,12 +39,16 @@ class AlreadyMember(Exception):
 @transaction.atomic(durable=True)
 def submit_join_request(*, territory: Territory, data: dict[str, Any], actor=None) -> JoinRequest:
     """Store a validated application and tell the applicant and the coordinators."""
-    join_request = JoinRequest.objects.create(territory=territory, privacy_acknowledged_at=timezone.now(), **data)
+    join_request = JoinRequest.objects.create(
+        territory=territory, privacy_acknowledged_at=timezone.now(), **data,
+        language=translation.get_language() if translation.get_language() in dict(settings.LANGUAGES) else "it",
+    )
     audit.record(actor=actor or data["email"], action="join_request.submitted", obj=join_request, territory=territory)
     send_templated_mail(
         to=join_request.email,
         template="network/email/join_received",
         context={"join_request": join_request, "territory": territory},
+        language=join_request.language,
     )
     review_url = settings.SITE_URL + reverse(
         "network:join_request", kwargs={"territory": territory.slug, "pk": join_request.pk}
@@ -57,6 +61,7 @@ def submit_join_request(*, territory: Territory, data: dict[str, Any], actor=Non
             to=coordinator.email,
             template="network/email/join_to_review",
             context={"join_request": join_request, "territory": territory, "review_url": review_url},
+            language=recipient_language(coordinator),
         )
     return join_request
 
@@ -107,7 +112,9 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
     is_new_user = user is None
     if is_new_user:
         first, _sep, last = jr.contact_name.partition(" ")
-        user = User.objects.create_user(email=jr.email, first_name=first[:150], last_name=last[:150])
+        user = User.objects.create_user(
+            email=jr.email, first_name=first[:150], last_name=last[:150], language=jr.language
+        )
         user.set_unusable_password()
         user.save(update_fields=["password"])
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
@@ -134,6 +141,7 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
         context={"join_request": jr, "organisation": organisation, "territory": territory,
                  "is_new_user": is_new_user, "set_password_url": set_password_url,
                  "login_url": settings.SITE_URL + reverse("account_login")},
+        language=jr.language,
     )
     return organisation
 
@@ -152,6 +160,7 @@ def reject_join_request(*, join_request: JoinRequest, actor: User, reason: str) 
         to=jr.email,
         template="network/email/join_rejected",
         context={"join_request": jr, "territory": jr.territory},
+        language=jr.language,
     )
     return jr
 

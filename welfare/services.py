@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from core import audit
 from core.fiscal import normalise_codice_fiscale
-from core.mail import send_templated_mail
+from core.mail import recipient_language, send_templated_mail
 from core.money import euros
 from network.models import Organisation
 
@@ -285,6 +285,7 @@ def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
         context={"worker": worker, "organisation": organisation, "wallets": wallets, "is_new_user": is_new_user,
                  "set_password_url": set_password_url, "login_url": settings.SITE_URL + reverse("account_login"),
                  "wallet_url": settings.SITE_URL + reverse("welfare:my_welfare")},
+        language=recipient_language(worker.user),
     )
     return worker
 
@@ -531,6 +532,7 @@ def cancel_order(*, order: Order, actor, reason: str = "") -> Order:
         send_templated_mail(
             to=order.worker.email, template="welfare/email/order_cancelled",
             context={"order": order, "url": settings.SITE_URL + reverse("welfare:my_welfare")},
+            language=recipient_language(order.worker.user),
         )
     return order
 
@@ -642,6 +644,7 @@ def decide_refund(*, refund: RefundRequest, approve: bool, reason: str, actor) -
     send_templated_mail(
         to=refund.worker.email, template="welfare/email/refund_decided",
         context={"refund": refund, "url": settings.SITE_URL + reverse("welfare:my_welfare")},
+        language=recipient_language(refund.worker.user),
     )
     return refund
 
@@ -692,6 +695,8 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor)
             to=proposal.email, template="welfare/email/provider_invitation",
             context={"proposal": proposal, "territory": proposal.territory,
                      "join_url": settings.SITE_URL + reverse("network:join", kwargs={"territory": proposal.territory.slug})},
+            # A local business nobody here has written to yet: the territory's own language.
+            language=settings.LANGUAGE_CODE,
         )
     return proposal
 

@@ -214,6 +214,33 @@ def test_saving_the_page_unchanged_changes_nothing(client_as, personas, territor
 
 
 @pytest.mark.django_db
+def test_an_event_made_through_the_api_saved_unchanged_in_the_editor_mails_nobody(
+    client_as, personas, territory, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from accounts.models import ApiToken
+
+    _token, key = ApiToken.issue(user=personas["coordinator"], name="agenda")
+    starts = timezone.now() + timedelta(days=20)  # with microseconds, as a client's clock gives them
+    body = {"territory": "milano", "title": "Forum", "summary": "Giornata.", "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(), "capacity": 10, "is_published": True}
+    client = client_as(None)
+    created = client.post("/api/v1/events", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert created.status_code == 201, created.content
+    event = Event.objects.get(pk=created.json()["id"])
+    assert event.starts_at == starts.replace(microsecond=0)
+    services.register_attendee(event=event, data=person(1))
+    client = client_as(personas["coordinator"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(edit_url(event), form_data(client, edit_url(event))).status_code == 302
+    assert mail.outbox == []
+    event.refresh_from_db()
+    assert event.calendar_sequence == 0
+
+
+@pytest.mark.django_db
 def test_the_slug_comes_from_the_title_and_stays_unique_in_the_territory(client_as, personas, territory):
     Event.objects.filter(pk=make_event(territory).pk).update(slug="laboratorio-di-idee")
     client = client_as(personas["coordinator"])
