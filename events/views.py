@@ -435,7 +435,13 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = EventForm(data, instance=event)
     formsets = event_formsets(data, event=event)
-    if request.method == "POST":
+    if request.method == "POST" and not is_new and _rows_gone(formsets):
+        # Someone saved meanwhile and deleted a session, table or question this form still holds: its
+        # rows cannot be saved (nor make sense as errors). Keep what was typed in the event's own
+        # fields, show the rows as they are now, and let the coordinator decide again.
+        formsets = event_formsets(None, event=event)
+        _show_edit_conflict(event, form, current_version=event.edit_version, rows_gone=True)
+    elif request.method == "POST":
         valid = [form.is_valid()] + [formset.is_valid() for formset in formsets.values()]
         if all(valid) and _sessions_within_event(form, formsets["sessions"]):
             rows = {name: formset.save(commit=False) for name, formset in formsets.items()}
@@ -478,16 +484,35 @@ def _event_editor(request: HttpRequest, event: Event) -> HttpResponse:
     }, status=422 if request.method == "POST" else 200)
 
 
-def _show_edit_conflict(event: Event, form, *, current_version: int) -> None:
+def _rows_gone(formsets) -> bool:
+    """Does the posted form hold a row (by its id) that no longer exists?"""
+    for formset in formsets.values():
+        existing = {str(row.pk) for row in formset.get_queryset()}
+        for row_form in formset.forms:
+            posted = row_form.data.get(row_form.add_prefix(formset.model._meta.pk.name))
+            if posted and posted not in existing:
+                return True
+    return False
+
+
+def _show_edit_conflict(event: Event, form, *, current_version: int, rows_gone: bool = False) -> None:
     """Someone saved the event after this form was drawn. Their changes stay; this form comes back
     with what was typed, now carrying the current version: saving it again is a deliberate choice."""
     last = AuditLog.objects.filter(object_type="events.event", object_id=str(event.pk),
                                    action__in=["event.updated", "event.created"]).first()
-    form.add_error(None, _(
-        "Nel frattempo %(who)s ha salvato questo evento (%(when)s): le tue modifiche non sono state salvate. "
-        "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
-    ) % {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
-         "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"})
+    who = {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
+           "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"}
+    if rows_gone:
+        form.add_error(None, _(
+            "Nel frattempo %(who)s ha salvato questo evento (%(when)s) ed eliminato sessioni, tavoli o domande "
+            "che il tuo modulo conteneva: le tue modifiche non sono state salvate. Qui sotto trovi i dati "
+            "dell'evento come li avevi scritti e programma, tavoli e domande come sono ora: ricontrolla e salva di nuovo."
+        ) % who)
+    else:
+        form.add_error(None, _(
+            "Nel frattempo %(who)s ha salvato questo evento (%(when)s): le tue modifiche non sono state salvate. "
+            "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
+        ) % who)
     form.data = form.data.copy()
     form.data["edit_version"] = str(current_version)
 

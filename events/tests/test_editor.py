@@ -70,12 +70,16 @@ def form_data(client, url: str, **changes) -> dict:
     """The editor's form as the page shows it (the biggest form on the page), with `changes`."""
     response = client.get(url)
     assert response.status_code == 200
+    return page_form(response.content.decode()) | changes
+
+
+def page_form(html: str) -> dict:
+    """What a browser would send from the biggest POST form of `html`."""
     parser = _FormFields()
-    parser.feed(response.content.decode())
+    parser.feed(html)
     fields = max(parser.forms, key=len)
     data = {name: values if len(values) > 1 else (values[0] if values else "") for name, values in fields.items()}
     data.pop("csrfmiddlewaretoken", None)
-    data.update(changes)
     return data
 
 
@@ -563,3 +567,31 @@ def test_a_form_opened_before_another_coordinators_save_does_not_undo_it(client_
     assert first.post(edit_url(event), again).status_code == 302
     event.refresh_from_db()
     assert event.capacity == 120
+
+
+@pytest.mark.django_db
+def test_a_stale_form_whose_session_was_deleted_meanwhile_says_so(client_as, personas, territory):
+    event = make_event(territory, starts_at=START, capacity=80)
+    Session.objects.create(event=event, title="Apertura", starts_at=START, ends_at=START + timedelta(hours=1))
+    client = client_as(personas["coordinator"])
+    stale = form_data(client, edit_url(event), capacity="120")
+    # A colleague deletes the session and saves.
+    fresh = form_data(client, edit_url(event))
+    fresh["sessions-0-DELETE"] = "on"
+    assert client.post(edit_url(event), fresh).status_code == 302
+    assert not event.sessions.exists()
+
+    refused = client.post(edit_url(event), stale)
+    text = refused.content.decode()
+    assert refused.status_code == 422
+    assert "ha salvato questo evento" in text and "come sono ora" in text
+    assert "Scegli un&#x27;opzione valida" not in text and "scelta effettuata" not in text
+    assert 'value="120"' in text and "Apertura" not in text  # what was typed; the rows as they are now
+    event.refresh_from_db()
+    assert event.capacity == 80 and not event.sessions.exists()
+
+    # Saving from that page is the coordinator's new decision, and goes through.
+    again = page_form(text)
+    assert client.post(edit_url(event), again).status_code == 302
+    event.refresh_from_db()
+    assert event.capacity == 120 and not event.sessions.exists()
