@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "welfare.plan.closed": _("Piano chiuso"),
     "welfare.wallet.swept": _("Credito residuo spostato a fine piano"),
     "welfare.worker.enrolled": _("Lavoratore iscritto al welfare"),
+    "welfare.worker.category_changed": _("Categoria del lavoratore cambiata"),
     "welfare.worker.children_declared": _("Dichiarazione dei figli a carico"),
     "welfare.order.placed": _("Acquisto con il credito welfare"),
     "welfare.order.cancelled": _("Acquisto annullato"),

@@ -186,6 +186,7 @@ class WorkerForm(forms.Form):
     tax_code = forms.CharField(label=_("Codice fiscale"), max_length=20)
     email = forms.EmailField(label=_("Email"))
     category = forms.CharField(label=_("Categoria di lavoratori"), max_length=60, required=False,
+                               widget=forms.TextInput(attrs={"list": "worker-categories"}),
                                help_text=_("Come nelle quote del piano (per esempio «impiegati»); vuota per tutti."))
 
     def __init__(self, *args, organisation, **kwargs):
@@ -200,6 +201,10 @@ class WorkerForm(forms.Form):
 
     def worker_data(self) -> WorkerData:
         return WorkerData(**{name: self.cleaned_data[name] for name in ("tax_code", "first_name", "last_name", "email", "category")})
+
+
+class WorkerCategoryForm(forms.Form):
+    category = forms.CharField(label=_("Categoria di lavoratori"), max_length=60, required=False)
 
 
 @dataclass

@@ -263,6 +263,15 @@ class Plan(models.Model):
     def allows(self, category: str) -> bool:
         return category in self.categories
 
+    def tier_for(self, worker_category: str) -> "PlanTier | None":
+        """The amount for that category of workers (case and spaces aside), else the one for everyone."""
+        tiers = {tier.worker_category.casefold(): tier for tier in self.tiers.all()}
+        return tiers.get(worker_category.strip().casefold()) or tiers.get("")
+
+    def categories_without_tier(self, counts: dict[str, int]) -> dict[str, int]:
+        """Of `counts` (worker category → people), the categories this plan has no amount for."""
+        return {category: n for category, n in counts.items() if self.tier_for(category) is None}
+
 
 class PlanTier(models.Model):
     """What each worker of one category receives from a plan. Never a named person's amount."""

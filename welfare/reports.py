@@ -35,11 +35,13 @@ class PlanSummary:
     pool_cents: int
     wallets: int
     tiers: list
+    uncovered: dict  # worker category → enrolled workers for whom the plan has no amount
 
 
 def plans_of(organisation) -> list[PlanSummary]:
     """The plans the organisation takes part in, with its share of the pool and how many wallets it opened."""
     plans = Plan.objects.filter(participants__organisation=organisation).prefetch_related("tiers").order_by("-valid_until", "pk")
+    counts = dict(Worker.objects.filter(organisation=organisation).values_list("category").annotate(n=Count("pk")))
     summaries = []
     for plan in plans:
         summaries.append(PlanSummary(
@@ -49,6 +51,7 @@ def plans_of(organisation) -> list[PlanSummary]:
             .values_list("balance_cents", flat=True).first() or 0,
             wallets=Wallet.objects.filter(plan=plan, worker__organisation=organisation).count(),
             tiers=list(plan.tiers.all()),
+            uncovered=plan.categories_without_tier(counts),
         ))
     return summaries
 

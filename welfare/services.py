@@ -5,6 +5,7 @@ idempotency check, the fringe-benefit headroom and the wallet balance are then r
 at a time, and the ledger's conditional UPDATE and CHECK constraint stand behind them.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -176,11 +177,6 @@ class WorkerData:
     category: str = ""
 
 
-def _tier_for(plan: Plan, category: str) -> PlanTier | None:
-    tiers = {tier.worker_category.casefold(): tier for tier in plan.tiers.all()}
-    return tiers.get(category.strip().casefold()) or tiers.get("")
-
-
 def plans_open_to(organisation: Organisation, *, on: date | None = None):
     """The active plans whose validity has not ended, in which the organisation takes part."""
     on = on or timezone.localdate()
@@ -194,7 +190,7 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
     existing = Wallet.objects.filter(plan=plan, worker=worker).select_related("account").first()
     if existing is not None:
         return existing
-    tier = _tier_for(plan, worker.category)
+    tier = plan.tier_for(worker.category)
     if tier is None:
         return None  # The plan is for other categories of workers.
     account = Account.objects.create(territory=plan.territory, kind=Account.Kind.WALLET, plan=plan)
@@ -227,12 +223,48 @@ def _open_wallet_on_enrolment(*, plan: Plan, worker: Worker, actor) -> Wallet | 
         return None
 
 
+def plans_leaving_out(organisation: Organisation, workers: list[Worker]) -> list[tuple[Plan, dict[str, int]]]:
+    """The open plans with no amount for the category of some of these workers, with those categories.
+
+    Usually a typo in the category, or a category the plan forgot: the admin must hear of it, since
+    such a worker is enrolled and invited but gets nothing from that plan.
+    """
+    counts = Counter(worker.category for worker in workers)
+    return [(plan, missing) for plan in plans_open_to(organisation) if (missing := plan.categories_without_tier(counts))]
+
+
+@transaction.atomic(durable=True)
+def change_worker_category(*, worker: Worker, category: str, actor) -> list[Wallet]:
+    """Put a worker in another category. Returns the wallets this opened.
+
+    Credit already assigned stays as it is: it was the plan's amount for the category the worker was
+    in, it may be partly spent, and a plan's allocation is never taken back. Plans that had no amount
+    for the old category and have one for the new credit the worker now, as at enrolment.
+    """
+    _lock_worker(worker)
+    worker = Worker.objects.select_related("organisation__territory").get(pk=worker.pk)
+    category, old = category.strip(), worker.category
+    if category == old:
+        return []
+    worker.category = category
+    worker.save(update_fields=["category"])
+    credited = set(worker.wallets.values_list("plan_id", flat=True))
+    wallets = [
+        wallet for plan in plans_open_to(worker.organisation) if plan.pk not in credited
+        if (wallet := _open_wallet_on_enrolment(plan=plan, worker=worker, actor=actor))
+    ]
+    audit.record(actor=actor, action="welfare.worker.category_changed", obj=worker,
+                 territory=worker.organisation.territory,
+                 changes={"category": [old, category], "wallets": [w.pk for w in wallets]})
+    return wallets
+
+
 def plans_awaiting_funding(organisation: Organisation, workers: list[Worker]) -> list[Plan]:
     """The open plans in which some of these workers have a tier but no wallet yet (the pool was short)."""
     awaiting = []
     for plan in plans_open_to(organisation):
         credited = set(Wallet.objects.filter(plan=plan, worker__in=workers).values_list("worker_id", flat=True))
-        if any(w.pk not in credited and _tier_for(plan, w.category) is not None for w in workers):
+        if any(w.pk not in credited and plan.tier_for(w.category) is not None for w in workers):
             awaiting.append(plan)
     return awaiting
 

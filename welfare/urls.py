@@ -27,6 +27,8 @@ urlpatterns = [
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/<int:plan_id>/partecipa/", views.plan_join, name="plan_join"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/nuovo/", views.worker_new, name="worker_new"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/importa/", views.worker_import, name="worker_import"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/<int:worker_id>/categoria/",
+         views.worker_category, name="worker_category"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/rimborsi/<int:pk>/", views.refund_decide, name="refund_decide"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/cedolino-<int:year>.csv", views.payroll_export, name="payroll_export"),
     # A provider's desk.

@@ -1,4 +1,5 @@
 import secrets
+from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -34,6 +36,7 @@ from .forms import (
     RefundForm,
     ServiceForm,
     VoucherCancelForm,
+    WorkerCategoryForm,
     WorkerForm,
     WorkerImportForm,
 )
@@ -370,9 +373,12 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
     workers = Worker.objects.filter(organisation=organisation)
     page = Paginator(workers, 50).get_page(request.GET.get("page"))
     year = _closed_year(request.GET.get("anno"))
+    plans = reports.plans_of(organisation)
     return render(request, "welfare/organisation.html", {
         "organisation": organisation,
-        "plans": reports.plans_of(organisation),
+        "plans": plans,
+        # Offered while typing a worker's category: the ones the plans have amounts for.
+        "tier_categories": sorted({t.worker_category for s in plans for t in s.tiers if t.worker_category}, key=str.casefold),
         "pooled_plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True,
                                             status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation),
         "page": page,
@@ -439,6 +445,9 @@ def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Versamento registrato.") + (
             " " + _("Credito assegnato a %(n)s lavoratori.") % {"n": opened} if opened else ""))
+    workers = list(Worker.objects.filter(organisation=organisation).only("category"))
+    if missing := plan.categories_without_tier(Counter(worker.category for worker in workers)):
+        messages.warning(request, _left_out_message(plan, missing))
     return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
 
 
@@ -468,6 +477,8 @@ def worker_new(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("%(name)s è iscritto e riceverà l'invito per email.") % {"name": worker})
             for plan in services.plans_awaiting_funding(organisation, [worker]):
                 messages.info(request, _awaiting_funding_message(plan))
+            for plan, missing in services.plans_leaving_out(organisation, [worker]):
+                messages.warning(request, _left_out_message(plan, missing))
             return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
     return render(request, "welfare/worker_form.html", {"organisation": organisation, "form": form}, status=422)
 
@@ -491,10 +502,52 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
         except services.WelfareError as exc:
             error = exc.message  # Nothing of the file was imported.
     awaiting = [_awaiting_funding_message(p) for p in services.plans_awaiting_funding(organisation, enrolled)] if enrolled else []
+    left_out = [_left_out_message(p, missing) for p, missing in services.plans_leaving_out(organisation, enrolled)]
     return render(request, "welfare/import_result.html", {
         "organisation": organisation, "form": form, "bad": bad, "imported": len(enrolled), "error": error,
-        "awaiting": awaiting,
+        "awaiting": awaiting, "left_out": left_out,
     }, status=422 if error or (bad and not enrolled) else 200)
+
+
+def _left_out_message(plan: Plan, missing: dict[str, int]) -> str:
+    count = sum(missing.values())
+    ordered = sorted(missing, key=lambda category: (not category, category.casefold()))  # "no category" last
+    names = ", ".join(f"«{category}»" if category else _("senza categoria") for category in ordered)
+    return ngettext(
+        "Il piano «%(plan)s» non ha una quota per %(categories)s: %(count)s lavoratore non riceve credito da "
+        "questo piano. Se è un errore, correggi la categoria nell'elenco dei lavoratori.",
+        "Il piano «%(plan)s» non ha una quota per %(categories)s: %(count)s lavoratori non ricevono credito da "
+        "questo piano. Se è un errore, correggi la categoria nell'elenco dei lavoratori.", count,
+    ) % {"plan": plan.name, "categories": names, "count": count}
+
+
+@require_POST
+@login_required
+@territory_view
+def worker_category(request: HttpRequest, slug: str, worker_id: int) -> HttpResponse:
+    """Correct a worker's category (a typo at enrolment, a promotion): plans with an amount for it credit them."""
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    worker = get_object_or_404(Worker, pk=worker_id, organisation=organisation)
+    form = WorkerCategoryForm(request.POST)
+    back = redirect(reverse("welfare:organisation", kwargs={"territory": request.territory.slug, "slug": organisation.slug})
+                    + (f"?page={page}" if (page := request.POST.get("page", "")).isdigit() else "") + "#workers-title")
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return back
+    try:
+        opened = services.change_worker_category(worker=worker, category=form.cleaned_data["category"], actor=request.user)
+    except services.WelfareError as exc:
+        messages.error(request, exc.message)
+        return back
+    worker.refresh_from_db()
+    messages.success(request, _("Categoria di %(name)s: %(category)s.") % {
+        "name": worker, "category": worker.category or _("nessuna")})
+    if opened:
+        messages.info(request, ngettext("Credito assegnato da %(n)s piano.", "Credito assegnato da %(n)s piani.",
+                                        len(opened)) % {"n": len(opened)})
+    for plan, missing in services.plans_leaving_out(organisation, [worker]):
+        messages.warning(request, _left_out_message(plan, missing))
+    return back
 
 
 def _awaiting_funding_message(plan: Plan) -> str:

@@ -824,6 +824,14 @@ ROUTES: dict[str, Route] = {
         data=_import_form,
         changed=lambda code: Worker.objects.filter(tax_code=code).exists(),
     ),
+    "welfare:worker_category": Route(
+        RESTRICTED,
+        firm_welfare(worker_id=lambda w: w.touch("welfare:worker_category", w.worker).pk),
+        method="post",
+        may=WELFARE_ADMIN,
+        data=lambda w, kw: {"category": "quadri"},
+        changed=lambda worker: _refetch(worker).category == "quadri",
+    ),
     "welfare:refund_decide": Route(
         RESTRICTED,
         firm_welfare(pk=lambda w: w.pending_refund("welfare:refund_decide").pk),

@@ -8,6 +8,8 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from conftest import make_organisation
+from core.models import AuditLog
 from welfare import services
 from welfare.models import Category, Order, Plan, ProviderProposal, RefundRequest, Worker
 
@@ -442,3 +444,51 @@ def test_the_voucher_page_speaks_to_whoever_reads_it_and_a_cancelled_one_cannot_
     assert "<svg" not in main and "Scarica il PDF" not in main and "Conferma l'annullamento" not in main
     pdf_text = client_as(personas["worker"]).get(f"{url}pdf/")
     assert pdf_text.status_code == 200  # the record stays printable, marked cancelled, without a QR to scan
+
+
+def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_can_be_corrected(
+    client_as, territory, firm, personas
+):
+    ensure_thresholds()
+    plan = make_plan(firm, tiers={"impiegati": 50000, "operai": 30050}, fund_cents=500000, name="Piano per categorie")
+    admin = client_as(personas["org_admin"])
+    enrolled = admin.post(f"{FIRM}/welfare/lavoratori/nuovo/", {
+        "first_name": "Marco", "last_name": "Ferrari", "tax_code": tax_code(50), "email": "marco@example.org",
+        "category": "dirigenti"}, follow=True).content.decode()
+    assert "Marco Ferrari è iscritto" in enrolled
+    assert "Il piano «Piano per categorie» non ha una quota per «dirigenti»: 1 lavoratore non riceve credito" in enrolled
+    rows = "codice_fiscale,nome,cognome,email,categoria\n" + "\n".join([
+        f"{tax_code(51)},Ugo,Riva,ugo@example.org,Impiegati",  # case aside, the plan's category
+        f"{tax_code(52)},Ida,Neri,ida@example.org,",
+        f"{tax_code(53)},Eva,Sala,eva@example.org,impiegat",
+    ])
+    imported = admin.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
+    text = imported.content.decode()
+    assert "3 lavoratori iscritti" in text
+    assert "non ha una quota per «impiegat», senza categoria: 2 lavoratori non ricevono credito" in text
+    # The plans table keeps saying it.
+    desk = admin.get(f"{FIRM}/welfare/").content.decode()
+    assert "Nessuna quota per:" in desk and "«dirigenti» (1)" in desk and "«impiegat» (1)" in desk
+
+    # Correcting the typo credits Eva at once, with the audit row; a second worker's credit stays as it was.
+    eva = Worker.objects.get(email="eva@example.org")
+    answer = admin.post(f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": " impiegati "}, follow=True)
+    assert "Categoria di Eva Sala: impiegati." in answer.content.decode()
+    assert "Credito assegnato da 1 piano." in answer.content.decode()
+    eva.refresh_from_db()
+    assert eva.category == "impiegati" and eva.wallets.get(plan=plan).account.balance_cents == 50000
+    entry = AuditLog.objects.get(action="welfare.worker.category_changed")
+    assert entry.changes["category"] == ["impiegat", "impiegati"]
+    ugo = Worker.objects.get(email="ugo@example.org")
+    admin.post(f"{FIRM}/welfare/lavoratori/{ugo.pk}/categoria/", {"category": "operai"})
+    assert ugo.wallets.get(plan=plan).account.balance_cents == 50000  # credit given is never taken back
+    assert Worker.objects.get(pk=ugo.pk).category == "operai"
+
+    # Bad input changes nothing; another firm's worker is not found.
+    assert admin.post(f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": "x" * 61}).status_code == 302
+    assert Worker.objects.get(pk=eva.pk).category == "impiegati"
+    other = make_organisation(territory, "Altra Srl")
+    stranger = enrol(other, 60)
+    assert admin.post(f"{FIRM}/welfare/lavoratori/{stranger.pk}/categoria/", {"category": "a"}).status_code == 404
+    assert client_as(personas["worker"]).post(
+        f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": "a"}).status_code == 403
