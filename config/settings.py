@@ -202,6 +202,10 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Without a timeout a relay that stops answering holds the task worker for ever.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# Where django.core.mail.backends.filebased.EmailBackend writes, one file per message (for trials).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "MIRE <noreply@mire.example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every mail is also kept as a web page ("read it in the browser"); `prune_sent_mail` deletes the

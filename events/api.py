@@ -513,9 +513,16 @@ def get_registration(request, token: UUID):
 
 @router.post("/registrations/{uuid:token}/cancel", response=RegistrationOut, operation_id="events_cancel_registration")
 def cancel_registration(request, token: UUID):
-    """Cancel by the secret token; a freed seat goes at once to the waiting list. Cancelling twice is harmless."""
+    """Cancel by the secret token; a freed seat goes at once to the waiting list. Cancelling twice is harmless.
+
+    409 `cancel_closed` once the person has checked in or the event has started.
+    """
     registration = _own_registration(token)
-    services.cancel_registration(registration=registration)
+    try:
+        services.cancel_registration(registration=registration)
+    except services.CancelClosed:
+        raise ApiError(409, "cancel_closed", _("L'evento è iniziato o l'ingresso è già registrato: "
+                                               "l'iscrizione non si può più annullare.")) from None
     return _own_registration(token)
 
 

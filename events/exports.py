@@ -25,14 +25,11 @@ def _rows(event: Event):
         Registration.objects.filter(event=event).select_related("table").order_by("created_at", "pk")
     )
     for r in registrations.iterator(chunk_size=500):
-        answers = []
-        for q in questions:
-            value = (r.answers.get(str(q.pk)) or {}).get("answer", "")
-            answers.append(", ".join(value) if isinstance(value, list) else value)
+        answers = [q.display((r.answers.get(str(q.pk)) or {}).get("answer", "")) for q in questions]
         yield [
             r.ticket_code, r.get_status_display(), r.first_name, r.last_name, r.email, r.organisation_name,
             r.role_title, r.accessibility_needs, r.table.title if r.table else "",
-            _("sì") if r.newsletter_opt_in else _("no"), _("sì") if r.photo_opt_in else _("no"),
+            _("Sì") if r.newsletter_opt_in else _("No"), _("Sì") if r.photo_opt_in else _("No"),
             _local(r.created_at), _local(r.checked_in_at) if r.checked_in_at else "",
             *answers,
         ]

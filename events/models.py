@@ -201,6 +201,14 @@ class Question(models.Model):
     def field_name(self) -> str:
         return f"q_{self.pk}"
 
+    def display(self, answer) -> str:
+        """An answer as people read it: "Sì"/"No" in the current language, choices joined."""
+        if isinstance(answer, list):
+            return ", ".join(answer)
+        if self.kind == self.Kind.YES_NO and answer in ("yes", "no"):
+            return str(_("Sì") if answer == "yes" else _("No"))
+        return answer or ""
+
 
 class Registration(models.Model):
     class Status(models.TextChoices):
@@ -272,6 +280,11 @@ class Registration(models.Model):
     @property
     def holds_seat(self) -> bool:
         return self.status in {self.Status.CONFIRMED, self.Status.OFFERED}
+
+    def can_cancel(self) -> bool:
+        """Until the event starts, and never once checked in: a seat freed then helps nobody waiting,
+        and the attendance count, the certificates and the statistics must stay true."""
+        return self.status != self.Status.CANCELLED and self.checked_in_at is None and not self.event.has_started
 
 
 class TablePreference(models.Model):

@@ -7,6 +7,7 @@ person on the waiting list happen in the same transaction, under the event's loc
 ever free while someone waits. Mail goes out after commit, through the background worker.
 """
 
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -40,6 +41,12 @@ class OfferExpired(RegistrationError):
 
 class TableFull(RegistrationError):
     code = "full"
+
+
+class CancelClosed(RegistrationError):
+    """The person has checked in, or the event has started: the registration stays as it is."""
+
+    code = "cancel_closed"
 
 
 def normalise_email(email: str) -> str:
@@ -229,10 +236,14 @@ def _differs_from_stored(row, fields=None) -> bool:
 
 @transaction.atomic(durable=True)
 def cancel_registration(*, registration: Registration, actor=None, reason: str = "cancelled") -> Registration:
-    """Cancel (idempotent); a freed seat goes at once to the next person waiting."""
+    """Cancel (idempotent); a freed seat goes at once to the next person waiting. Raises CancelClosed
+    once the person has checked in or the event has started (Registration.can_cancel)."""
     event, registration = _lock(registration)
     if registration.status == Registration.Status.CANCELLED:
         return registration
+    registration.event = event
+    if not registration.can_cancel():
+        raise CancelClosed
     held_seat = registration.holds_seat
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = timezone.now()
@@ -332,15 +343,18 @@ def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registratio
     if registration.status != Registration.Status.CONFIRMED:
         return CheckInResult.NOT_CONFIRMED, registration
     with transaction.atomic(durable=True):
-        # Several staff may scan the same ticket at once: exactly one UPDATE changes the row.
-        changed = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=True).update(
-            checked_in_at=timezone.now(), checked_in_by=actor
-        )
+        # Several staff may scan the same ticket at once: exactly one UPDATE changes the row. The status
+        # is in the condition too: a cancellation committed since the read above leaves it unchanged.
+        changed = Registration.objects.filter(
+            pk=registration.pk, checked_in_at__isnull=True, status=Registration.Status.CONFIRMED
+        ).update(checked_in_at=timezone.now(), checked_in_by=actor)
         if changed:
             registration.refresh_from_db(fields=["checked_in_at", "checked_in_by"])
             audit.record(actor=actor, action="registration.checked_in", obj=registration, territory=event.territory)
     if not changed:
-        registration.refresh_from_db(fields=["checked_in_at", "checked_in_by"])
+        registration.refresh_from_db(fields=["checked_in_at", "checked_in_by", "status"])
+        if registration.checked_in_at is None:
+            return CheckInResult.NOT_CONFIRMED, registration
         return CheckInResult.ALREADY, registration
     return CheckInResult.CHECKED_IN, registration
 
@@ -367,9 +381,15 @@ def _anonymise(registration: Registration) -> None:
 
 
 def delete_registration_data(*, registration: Registration) -> None:
-    """The person's own "delete my data" link: free the seat, then erase the personal data."""
-    if registration.status != Registration.Status.CANCELLED:
-        registration = cancel_registration(registration=registration, reason="deleted_by_person")
+    """The person's own "delete my data" link: free the seat, then erase the personal data.
+
+    Once the event has started (or the person checked in) the seat stays as it was: what statistics
+    keep of an anonymised registration (status, attendance) must stay true.
+    """
+    if registration.can_cancel():
+        # If the event starts, or a scan comes, in between: erase without cancelling.
+        with suppress(CancelClosed):
+            registration = cancel_registration(registration=registration, reason="deleted_by_person")
     with transaction.atomic(durable=True):
         registration = Registration.objects.select_for_update().get(pk=registration.pk)
         audit.record(actor="interessato", action="registration.data_deleted", obj=registration,

@@ -182,7 +182,11 @@ def cancel(request: HttpRequest, token) -> HttpResponse:
     reg = _registration(token)
     request.territory = reg.event.territory
     if request.method == "POST" and reg.status != Registration.Status.CANCELLED:
-        services.cancel_registration(registration=reg)
+        try:
+            services.cancel_registration(registration=reg)
+        except services.CancelClosed:
+            reg.refresh_from_db()
+            return render(request, "events/cancel.html", {"registration": reg, "event": reg.event}, status=409)
         messages.success(request, _("Iscrizione annullata. Grazie per averci avvisato: il posto passa a chi è in lista d'attesa."))
         return redirect("events:registration", token=token)
     return render(request, "events/cancel.html", {"registration": reg, "event": reg.event})

@@ -60,6 +60,7 @@ def test_a_refund_decision_reaches_an_english_speaking_worker_in_english(
     [message] = mail.outbox
     assert message.subject.startswith("Refund rejected")
     assert "Manca la firma" in message.body
+    assert '<html lang="en">' in message.alternatives[0][0]  # screen readers read it as English
 
     # …and a provider browsing in English cancels an Italian-speaking worker's voucher in Italian.
     User.objects.filter(pk=personas["worker"].pk).update(language="it")
@@ -70,6 +71,7 @@ def test_a_refund_decision_reaches_an_english_speaking_worker_in_english(
         welfare_services.cancel_order(order=order, actor=personas["provider_staff"], reason="Corso sospeso")
     [message] = mail.outbox
     assert message.subject.startswith("Voucher annullato dal fornitore")
+    assert '<html lang="it">' in message.alternatives[0][0]
 
 
 def test_join_request_mails_follow_the_applicant_and_each_coordinator(

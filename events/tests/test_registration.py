@@ -188,6 +188,61 @@ def test_purge_anonymises_registrations_past_the_retention_period(territory):
     assert services.purge_expired_registrations() == 0
 
 
+def test_no_cancelling_once_checked_in_or_once_the_event_has_started(client, territory, personas):
+    event = make_event(territory, capacity=1)
+    present = services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    assert services.check_in(event=event, ticket_code=present.ticket_code, actor=personas["coordinator"])[0] == "checked_in"
+    cancel_url = reverse("events:cancel", kwargs={"token": present.token})
+
+    assert "Annulla l&#x27;iscrizione" not in client.get(present.get_absolute_url()).content.decode()
+    asked = client.get(cancel_url).content.decode()
+    assert "non si può più annullare" in asked and "Sì, annulla" not in asked
+    refused = client.post(cancel_url)
+    assert refused.status_code == 409 and "Il tuo ingresso è registrato" in refused.content.decode()
+    api = client.post(f"/api/v1/registrations/{present.token}/cancel")
+    assert api.status_code == 409 and api.json()["code"] == "cancel_closed"
+    present.refresh_from_db()
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert (present.status, waiting.status, event.seats_taken) == ("confirmed", "waitlisted", 1)
+
+    # Nobody checked in, but the event has begun: the seat stays, and so does the no-show's status.
+    started = make_event(territory, capacity=5, starts_at=timezone.now() + timedelta(days=1))
+    absent = services.register_attendee(event=started, data=person(3))
+    started.starts_at = timezone.now() - timedelta(hours=1)
+    started.save(update_fields=["starts_at"])
+    refused = client.post(reverse("events:cancel", kwargs={"token": absent.token}))
+    assert refused.status_code == 409 and "evento è iniziato: l" in refused.content.decode()
+    absent.refresh_from_db()
+    assert absent.status == "confirmed"
+    # Deleting one's data still works: the person is erased, the statistics keep their status.
+    services.delete_registration_data(registration=absent)
+    absent.refresh_from_db()
+    assert absent.is_anonymised and absent.status == "confirmed"
+    assert AuditLog.objects.filter(action="registration.data_deleted", object_id=str(absent.pk)).exists()
+
+
+def test_a_ticket_cancelled_before_the_scan_lands_is_not_checked_in(territory, personas, monkeypatch):
+    event = make_event(territory, capacity=5)
+    registration = services.register_attendee(event=event, data=person(1))
+    # The staff page read the ticket while it was confirmed; the cancellation commits before the UPDATE.
+    stale = Registration.objects.get(pk=registration.pk)
+    Registration.objects.filter(pk=registration.pk).update(status=Registration.Status.CANCELLED)
+
+    class StaleRead:
+        def filter(self, **kwargs):
+            return self
+
+        def first(self):
+            return stale
+
+    monkeypatch.setattr(Registration.objects, "select_related", lambda *fields: StaleRead())
+    result, _reg = services.check_in(event=event, ticket_code=registration.ticket_code, actor=personas["coordinator"])
+    assert result == "not_confirmed"
+    assert Registration.objects.get(pk=registration.pk).checked_in_at is None
+
+
 def test_reminder_goes_once_the_day_before_and_not_to_cancelled_people(territory, django_capture_on_commit_callbacks):
     from events.tasks import send_reminder
 

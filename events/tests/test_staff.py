@@ -104,9 +104,11 @@ def test_coordinator_of_another_territory_sees_nothing(client_as, territory, oth
 @pytest.mark.django_db
 def test_exports_list_every_registration_with_answers_in_csv_and_xlsx(client_as, personas, territory):
     event = make_event(territory, capacity=1)
+    remote = Question.objects.create(event=event, label="Smart working?", kind="yes_no")
     question = Question.objects.create(event=event, label="Dimensione?", kind="single", choices=["1-9", "10-49"])
-    services.register_attendee(event=event, data=person(1, organisation_name="=cmd|' /C calc'!A0"),
-                               answers={str(question.pk): {"question": "Dimensione?", "answer": "1-9"}})
+    services.register_attendee(event=event, data=person(1, organisation_name="=cmd|' /C calc'!A0", newsletter_opt_in=True),
+                               answers={str(question.pk): {"question": "Dimensione?", "answer": "1-9"},
+                                        str(remote.pk): {"question": "Smart working?", "answer": "yes"}})
     services.register_attendee(event=event, data=person(2))
     client = client_as(personas["coordinator"])
 
@@ -116,6 +118,8 @@ def test_exports_list_every_registration_with_answers_in_csv_and_xlsx(client_as,
     assert rows[0][-1] == "Dimensione?"
     assert len(rows) == 3
     assert rows[1][-1] == "1-9"
+    # Yes/no answers read as the opt-ins beside them do, in the reader's language.
+    assert rows[1][-2] == "Sì" and rows[2][-2] == "" and (rows[1][9], rows[1][10]) == ("Sì", "No")
     assert rows[1][5].startswith("'=")  # no formula injection into spreadsheets
     assert {rows[1][1], rows[2][1]} == {"Confermata", "In lista d'attesa"}
 
