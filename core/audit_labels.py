@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "welfare.plan.wallets_opened": _("Borsellini aperti"),
     "welfare.plan.closed": _("Piano chiuso"),
     "welfare.wallet.swept": _("Credito residuo spostato a fine piano"),
+    "welfare.plan.deleted": _("Piano welfare eliminato"),
     "welfare.worker.enrolled": _("Lavoratore iscritto al welfare"),
     "welfare.worker.category_changed": _("Categoria del lavoratore cambiata"),
     "welfare.worker.children_declared": _("Dichiarazione dei figli a carico"),

@@ -36,6 +36,7 @@ class PlanSummary:
     wallets: int
     tiers: list
     uncovered: dict  # worker category → enrolled workers for whom the plan has no amount
+    can_delete: bool = False  # made by this organisation and never funded: a mistake it may remove
 
 
 def plans_of(organisation) -> list[PlanSummary]:
@@ -52,6 +53,7 @@ def plans_of(organisation) -> list[PlanSummary]:
             wallets=Wallet.objects.filter(plan=plan, worker__organisation=organisation).count(),
             tiers=list(plan.tiers.all()),
             uncovered=plan.categories_without_tier(counts),
+            can_delete=plan.organisation_id == organisation.pk and not plan.accounts.exists(),
         ))
     return summaries
 

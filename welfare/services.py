@@ -127,6 +127,22 @@ def create_plan(
     return plan
 
 
+def can_delete_plan(plan: Plan) -> bool:
+    """A firm's own plan that never moved money (no pool, no wallet): a mistake, removable without trace in the ledger."""
+    return not plan.is_pooled and not plan.accounts.exists()
+
+
+@transaction.atomic(durable=True)
+def delete_plan(*, plan: Plan, organisation: Organisation, actor) -> None:
+    """Remove a plan made by mistake. Once money has moved, the ledger keeps it: refused."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if plan.organisation_id != organisation.pk or not can_delete_plan(plan):
+        raise NotEligible(_("Il piano ha già versamenti o borsellini: non si può eliminare, il registro li conserva."))
+    audit.record(actor=actor, action="welfare.plan.deleted", obj=plan, territory=plan.territory,
+                 changes={"name": plan.name, "tiers": {t.worker_category: t.amount_cents for t in plan.tiers.all()}})
+    plan.delete()  # its tiers and its participant row go with it
+
+
 @transaction.atomic(durable=True)
 def join_pooled_plan(*, plan: Plan, organisation: Organisation, actor) -> PlanParticipant:
     if not plan.is_pooled or organisation.territory_id != plan.territory_id:

@@ -24,6 +24,8 @@ urlpatterns = [
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/", views.organisation_welfare, name="organisation"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/nuovo/", views.plan_new, name="plan_new"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/<int:plan_id>/versa/", views.plan_fund, name="plan_fund"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/<int:plan_id>/elimina/", views.plan_delete,
+         name="plan_delete"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/<int:plan_id>/partecipa/", views.plan_join, name="plan_join"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/nuovo/", views.worker_new, name="worker_new"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/importa/", views.worker_import, name="worker_import"),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -385,11 +385,21 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
         "refunds": refunds,
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
+        "report_years": _plan_years(plans, until=timezone.localdate().year - 1) or [year],
+        # Years with tax rules only: payroll_export has nothing to say about the others.
+        "payroll_years": [y for y in _plan_years(plans, until=timezone.localdate().year) or [timezone.localdate().year]
+                          if y >= (FringeThreshold.objects.aggregate(first=Min("from_year"))["first"] or LAST_YEAR + 1)],
         "this_year": timezone.localdate().year,
         "worker_form": WorkerForm(organisation=organisation),
         "import_form": WorkerImportForm(organisation=organisation),
         "fund_form": FundForm(initial={"key": _new_key()}),
     }, status=422 if refused_decision else 200)
+
+
+def _plan_years(plans, *, until: int) -> list[int]:
+    """The years, newest first, from the first plan the organisation took part in up to `until`."""
+    starts = [summary.plan.valid_from.year for summary in plans]
+    return list(range(until, max(min(starts), FIRST_YEAR) - 1, -1)) if starts else []
 
 
 @require_http_methods(["GET", "POST"])
@@ -449,6 +459,26 @@ def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
     if missing := plan.categories_without_tier(Counter(worker.category for worker in workers)):
         messages.warning(request, _left_out_message(plan, missing))
     return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def plan_delete(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
+    """Asks first (GET), removes on POST: only a plan of this organisation that never moved money."""
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    plan = get_object_or_404(Plan, pk=plan_id, territory=request.territory, organisation=organisation)
+    if request.method == "POST":
+        try:
+            services.delete_plan(plan=plan, organisation=organisation, actor=request.user)
+        except services.WelfareError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Piano «%(plan)s» eliminato.") % {"plan": plan.name})
+        return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+    return render(request, "welfare/plan_delete.html", {
+        "organisation": organisation, "plan": plan, "can_delete": services.can_delete_plan(plan),
+    }, status=200 if services.can_delete_plan(plan) else 409)
 
 
 @require_POST

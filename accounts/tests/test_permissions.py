@@ -513,6 +513,14 @@ def _plan_form(key: str, persona: str) -> Callable[[World, dict], dict]:
     return data
 
 
+def _unfunded_plan(w: World) -> Plan:
+    return welfare.create_plan(
+        territory=w.organisation.territory, organisation=w.organisation, name=f"Piano da eliminare {uuid4()}",
+        year=timezone.localdate().year, valid_from=timezone.localdate(), valid_until=timezone.localdate(),
+        categories=["f"], unused_credit="carry_over", tiers={"dirigenti": 500}, actor=None,
+    )
+
+
 def _fund_form(w: World, kwargs: dict) -> dict:
     organisation = reverse("welfare:organisation", kwargs={"territory": "milano", "slug": w.organisation.slug})
     form = w.form_as("org_admin", organisation, action=reverse("welfare:plan_fund", kwargs=kwargs), amount="1.000,50")
@@ -799,6 +807,18 @@ ROUTES: dict[str, Route] = {
         may=WELFARE_ADMIN,
         data=_fund_form,
         changed=lambda key: Transfer.objects.filter(kind=Transfer.Kind.FUNDING, key__endswith=f":{key}").exists(),
+    ),
+    "welfare:plan_delete": Route(
+        RESTRICTED,
+        firm_welfare(plan_id=lambda w: w.touch("welfare:plan_delete", _unfunded_plan(w)).pk),
+        may=WELFARE_ADMIN,
+    ),
+    "welfare:plan_delete#post": Route(
+        RESTRICTED,
+        firm_welfare(plan_id=lambda w: w.touch("welfare:plan_delete#post", _unfunded_plan(w)).pk),
+        method="post",
+        may=WELFARE_ADMIN,
+        changed=lambda plan: not Plan.objects.filter(pk=plan.pk).exists(),
     ),
     "welfare:plan_join": Route(
         RESTRICTED,

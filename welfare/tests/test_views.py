@@ -492,3 +492,46 @@ def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_c
     assert admin.post(f"{FIRM}/welfare/lavoratori/{stranger.pk}/categoria/", {"category": "a"}).status_code == 404
     assert client_as(personas["worker"]).post(
         f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": "a"}).status_code == 403
+
+
+def test_the_desk_offers_each_years_report_and_payroll_file(client_as, territory, firm, personas):
+    ensure_thresholds()
+    this_year = timezone.localdate().year
+    make_plan(firm, name="Piano vecchio", fund_cents=0,
+              valid_from=date(this_year - 2, 1, 1), valid_until=date(this_year - 2, 12, 31))
+    make_plan(firm)
+    admin = client_as(personas["org_admin"])
+    desk = admin.get(f"{FIRM}/welfare/").content.decode()
+    assert f'<option value="{this_year - 1}" selected>' in desk and f'<option value="{this_year - 2}">' in desk
+    assert f'<option value="{this_year}"' not in desk  # a year not over yet has no report
+    for year in (this_year, this_year - 1, this_year - 2):
+        assert f"cedolino-{year}.csv" in desk
+        assert admin.get(f"{FIRM}/welfare/cedolino-{year}.csv").status_code == 200
+    older = admin.get(f"{FIRM}/welfare/", {"anno": this_year - 2}).content.decode()
+    assert f"Utilizzo per categoria nel {this_year - 2}" in older
+
+
+def test_a_plan_made_by_mistake_can_be_deleted_until_money_moves(client_as, territory, firm, personas):
+    ensure_thresholds()
+    mistake = make_plan(firm, name="Piano sbagliato", tiers={"Mario Rossi": 50000}, fund_cents=0)
+    funded = make_plan(firm, name="Piano vero")
+    admin = client_as(personas["org_admin"])
+    desk = admin.get(f"{FIRM}/welfare/").content.decode()
+    assert f"/welfare/piani/{mistake.pk}/elimina/" in desk and f"/welfare/piani/{funded.pk}/elimina/" not in desk
+
+    asked = admin.get(f"{FIRM}/welfare/piani/{mistake.pk}/elimina/")
+    assert asked.status_code == 200 and "Sì, elimina il piano" in asked.content.decode()
+    assert Plan.objects.filter(pk=mistake.pk).exists()  # opening the page deletes nothing
+    done = admin.post(f"{FIRM}/welfare/piani/{mistake.pk}/elimina/", follow=True)
+    assert "Piano «Piano sbagliato» eliminato." in done.content.decode()
+    assert not Plan.objects.filter(pk=mistake.pk).exists()
+    entry = AuditLog.objects.get(action="welfare.plan.deleted")
+    assert entry.actor == personas["org_admin"] and entry.changes["tiers"] == {"Mario Rossi": 50000}
+
+    refused = admin.get(f"{FIRM}/welfare/piani/{funded.pk}/elimina/")
+    assert refused.status_code == 409 and "non si può eliminare" in refused.content.decode()
+    admin.post(f"{FIRM}/welfare/piani/{funded.pk}/elimina/")
+    assert Plan.objects.filter(pk=funded.pk).exists()
+    other = make_plan(make_organisation(territory, "Altra Srl"), name="Piano altrui", fund_cents=0)
+    assert admin.post(f"{FIRM}/welfare/piani/{other.pk}/elimina/").status_code == 404
+    assert Plan.objects.filter(pk=other.pk).exists()
