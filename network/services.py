@@ -3,9 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -13,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
+from accounts.invitations import set_password_url
 from accounts.models import Role, User
 from core import audit
 from core.mail import recipient_language, send_templated_mail
@@ -131,15 +130,11 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
     audit.record(actor=actor, action="join_request.approved", obj=jr, territory=territory,
                  changes={"organisation": organisation.pk, "admin": user.email, "new_account": is_new_user})
     audit.record(actor=actor, action="organisation.created", obj=organisation, territory=territory)
-    set_password_url = settings.SITE_URL + reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
-    )
     send_templated_mail(
         to=jr.email,
         template="network/email/join_approved",
         context={"join_request": jr, "organisation": organisation, "territory": territory,
-                 "is_new_user": is_new_user, "set_password_url": set_password_url,
+                 "is_new_user": is_new_user, "set_password_url": set_password_url(user),
                  "login_url": settings.SITE_URL + reverse("account_login")},
         language=jr.language,
     )

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.invitations import set_password_url
 from accounts.models import Role, User
 from core import audit
 from core.fiscal import normalise_codice_fiscale
@@ -322,16 +321,11 @@ def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:
     wallets = [w for plan in plans_open_to(organisation) if (w := _open_wallet_on_enrolment(plan=plan, worker=worker, actor=actor))]
     audit.record(actor=actor, action="welfare.worker.enrolled", obj=worker, territory=organisation.territory,
                  changes={"category": worker.category, "wallets": [w.pk for w in wallets]})
-    set_password_url = ""
-    if is_new_user:
-        set_password_url = settings.SITE_URL + reverse(
-            "account_reset_password_from_key",
-            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
-        )
+    password_url = set_password_url(user) if is_new_user else ""
     send_templated_mail(
         to=worker.email, template="welfare/email/invitation",
         context={"worker": worker, "organisation": organisation, "wallets": wallets, "is_new_user": is_new_user,
-                 "set_password_url": set_password_url, "login_url": settings.SITE_URL + reverse("account_login"),
+                 "set_password_url": password_url, "login_url": settings.SITE_URL + reverse("account_login"),
                  "wallet_url": settings.SITE_URL + reverse("welfare:my_welfare")},
         language=recipient_language(worker.user),
     )

@@ -169,3 +169,37 @@ def test_totp_code_completes_the_sign_in(client, personas):
     assert response["Location"] == DASHBOARD
     assert client.session[SESSION_KEY] == str(coordinator.pk)
     assert client.get(reverse("network:join_requests", kwargs={"territory": "milano"})).status_code == 200
+
+
+@pytest.mark.parametrize("invited_as", ["worker", "org_admin"])
+def test_someone_invited_by_mail_signs_in_once_they_set_a_password(client, territory, firm, coop, invited_as,
+                                                                   django_capture_on_commit_callbacks):
+    # The invitation's set-password link was mailed to the address: following it proves the mailbox,
+    # so signing in must not then ask to confirm the address again.
+    from network import services as network_services
+    from network.models import JoinRequest
+    from welfare import services as welfare_services
+    from welfare.tests.factories import tax_code
+
+    coordinator = make_user("coord@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        if invited_as == "worker":
+            welfare_services.enrol_worker(organisation=firm, actor=None, data=welfare_services.WorkerData(
+                tax_code=tax_code(7), first_name="Rosa", last_name="Verdi", email="rosa@example.org"))
+        else:
+            from django.utils import timezone
+            jr = JoinRequest.objects.create(
+                territory=territory, name="Forno Isola", kind="firm", requested_role="member_firm",
+                tax_code="01234560157", contact_name="Rosa Verdi", email="rosa@example.org",
+                privacy_acknowledged_at=timezone.now())
+            network_services.approve_join_request(join_request=jr, actor=coordinator)
+    assert not EmailAddress.objects.get(email="rosa@example.org").verified
+    link = re.search(r"https?://[^/\s]+(/account/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    answer = client.post(form.request["PATH_INFO"], {"password1": "una-nuova-password-lunga",
+                                                     "password2": "una-nuova-password-lunga"})
+    assert answer.status_code == 302
+    signed_in = sign_in(client, "rosa@example.org", "una-nuova-password-lunga")
+    assert signed_in.status_code == 302 and signed_in["Location"] == DASHBOARD
+    assert is_signed_in(client)
+    assert EmailAddress.objects.get(email="rosa@example.org").verified
