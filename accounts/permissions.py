@@ -19,6 +19,8 @@ class Perm(StrEnum):
     MANAGE_CONTENT = "manage_content"
     MANAGE_EVENTS = "manage_events"
     MANAGE_NETWORK_WELFARE = "manage_network_welfare"
+    # An organisation's name, kind, size, role in the network and membership itself.
+    MANAGE_MEMBERS = "manage_members"
     # Event-level: the coordinators, and the staff of the organisations that organise the event.
     CHECK_IN_ATTENDEES = "check_in_attendees"
     # Organisation-level.
@@ -37,6 +39,7 @@ TERRITORY_PERMS: dict[Perm, set[str]] = {
     Perm.MANAGE_CONTENT: {Role.Kind.COORDINATOR},
     Perm.MANAGE_EVENTS: {Role.Kind.COORDINATOR},
     Perm.MANAGE_NETWORK_WELFARE: {Role.Kind.COORDINATOR},
+    Perm.MANAGE_MEMBERS: {Role.Kind.COORDINATOR},
 }
 
 EVENT_PERMS: dict[Perm, set[str]] = {

@@ -139,3 +139,27 @@ class OrganisationProfileForm(forms.ModelForm):
         if lon is not None and not -180 <= lon <= 180:
             self.add_error("longitude", _("La longitudine è compresa tra -180 e 180."))
         return cleaned
+
+
+class OrganisationMembershipForm(OrganisationProfileForm):
+    """The coordinator's version of the form: also what the organisation is and its place in the network."""
+
+    class Meta(OrganisationProfileForm.Meta):
+        fields = ["name", "kind", "size_class", "network_role", "is_active", *OrganisationProfileForm.Meta.fields]
+        labels = {"is_active": _("Fa parte della rete")}
+        help_texts = {
+            **OrganisationProfileForm.Meta.help_texts,
+            "name": _("L'indirizzo della pagina resta lo stesso, così i link già condivisi continuano a funzionare."),
+            "is_active": _(
+                "Togliendo la spunta l'organizzazione esce dalla rete: sparisce dall'elenco pubblico, i suoi dati restano."
+            ),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, size = cleaned.get("kind"), cleaned.get("size_class")
+        if kind == OrganisationKind.FIRM and not size:
+            self.add_error("size_class", _("Indica la dimensione dell'impresa."))
+        if kind and kind != OrganisationKind.FIRM and size:
+            self.add_error("size_class", _("La dimensione si indica solo per le imprese."))
+        return cleaned

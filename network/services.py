@@ -96,7 +96,6 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
         kind=jr.kind,
         size_class=jr.size_class,
         network_role=jr.requested_role,
-        description=jr.motivation,
         vat_number=jr.vat_number,
         tax_code=jr.tax_code,
         address=jr.address,
@@ -104,8 +103,9 @@ def approve_join_request(*, join_request: JoinRequest, actor: User) -> Organisat
         city=jr.city,
         municipio=jr.municipio,
         website=jr.website,
-        email=jr.email,
-        phone=jr.phone,
+        # The contact person's email and phone, and what they wrote to the coordinators, are not
+        # published: the join form's notice promises they serve the application only. The admin adds
+        # the organisation's public contacts and description to its page.
     )
     user = User.objects.filter(email__iexact=jr.email).first()
     is_new_user = user is None

@@ -20,7 +20,13 @@ from core.territories import territory_view
 from core.text import render_markdown
 
 from . import services
-from .forms import DirectoryFilterForm, JoinRequestForm, OrganisationProfileForm, RejectJoinRequestForm
+from .forms import (
+    DirectoryFilterForm,
+    JoinRequestForm,
+    OrganisationMembershipForm,
+    OrganisationProfileForm,
+    RejectJoinRequestForm,
+)
 from .models import Article, JoinRequest, Organisation
 
 PAGE_SIZE = 20
@@ -152,7 +158,9 @@ def organisation(request: HttpRequest, slug: str) -> HttpResponse:
 def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = get_object_or_404(Organisation.objects.in_territory(request.territory), slug=slug)
     require(request.user, Perm.EDIT_ORGANISATION, organisation=organisation)
-    form = OrganisationProfileForm(request.POST or None, request.FILES or None, instance=organisation)
+    form_class = (OrganisationMembershipForm if can(request.user, Perm.MANAGE_MEMBERS, territory=request.territory)
+                  else OrganisationProfileForm)
+    form = form_class(request.POST or None, request.FILES or None, instance=organisation)
     if request.method == "POST" and form.is_valid():
         services.update_organisation_profile(organisation=organisation, data=form.cleaned_data, actor=request.user)
         messages.success(request, _("Scheda aggiornata."))

@@ -1120,6 +1120,8 @@ MAY: dict[tuple[Perm, str], set[str]] = {
     (Perm.EDIT_ORGANISATION, "bergamo_org"): {"other_coordinator"},
     (Perm.MANAGE_NETWORK_WELFARE, "milano"): {"coordinator"},
     (Perm.MANAGE_NETWORK_WELFARE, "bergamo"): {"other_coordinator"},
+    (Perm.MANAGE_MEMBERS, "milano"): {"coordinator"},
+    (Perm.MANAGE_MEMBERS, "bergamo"): {"other_coordinator"},
     # Workers' enrolment, refunds and a provider's buyers stay with the organisation's own roles
     # (OWN_ORGANISATION_ONLY): no coordinator, of this territory or another, may.
     (Perm.MANAGE_WELFARE, "firm"): {"org_admin"},

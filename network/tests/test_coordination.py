@@ -99,6 +99,49 @@ def test_approval_creates_the_organisation_and_its_admin(coordinator, jr, django
     assert set(AuditLog.objects.values_list("action", flat=True)) == {"join_request.approved", "organisation.created"}
 
 
+def test_approval_publishes_nothing_the_applicant_wrote_only_to_the_coordinators(
+    coordinator, client, territory, django_capture_on_commit_callbacks
+):
+    jr = make_join_request(territory)
+    JoinRequest.objects.filter(pk=jr.pk).update(phone="+39 333 1234567", motivation="Abbiamo tre dipendenti con figli piccoli.",
+                                                website="https://sartoria.example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(url("network:approve_join_request", jr))
+    organisation = Organisation.objects.get(name=jr.name)
+    assert (organisation.email, organisation.phone, organisation.description) == ("", "", "")
+    assert organisation.website == "https://sartoria.example.org"  # the organisation's own, public anyway
+    page = client.get(organisation.get_absolute_url()).content.decode()
+    assert "anna@sartoria.example.org" not in page and "333 1234567" not in page and "figli piccoli" not in page
+    assert "non sono pubblicati" in mail.outbox[-1].body
+
+
+def test_the_coordinator_changes_name_kind_role_and_membership_the_admin_cannot(client_as, personas, firm):
+    edit = reverse("network:organisation_edit", kwargs={"territory": firm.territory.slug, "slug": firm.slug})
+    admin_page = client_as(personas["org_admin"]).get(edit).content.decode()
+    assert 'name="name"' not in admin_page and "li cambia il coordinamento" in admin_page
+    client_as(personas["org_admin"]).post(edit, {"name": "Nome nuovo", "kind": "association", "email": "info@officine.example.org"})
+    firm.refresh_from_db()
+    assert (firm.name, firm.kind, firm.email) == ("Officine Test", "firm", "info@officine.example.org")
+
+    coordinator = client_as(personas["coordinator"])
+    page = coordinator.get(edit).content.decode()
+    assert 'name="name"' in page and 'name="is_active"' in page
+    refused = coordinator.post(edit, {"name": "Officine Riunite", "kind": "association", "size_class": "small",
+                                      "network_role": "member_firm", "is_active": "on"})
+    assert refused.status_code == 422 and "solo per le imprese" in refused.content.decode()
+    firm.refresh_from_db()
+    assert firm.name == "Officine Test"
+    done = coordinator.post(edit, {"name": "Officine Riunite", "kind": "firm", "size_class": "medium",
+                                   "network_role": "partner", "email": "info@officine.example.org"})
+    assert done.status_code == 302
+    firm.refresh_from_db()
+    assert (firm.name, firm.size_class, firm.network_role, firm.is_active) == ("Officine Riunite", "medium", "partner", False)
+    assert firm.slug == "officine-test"  # shared links keep working
+    entry = AuditLog.objects.filter(action="organisation.profile_updated").latest("pk")
+    assert entry.actor == personas["coordinator"] and entry.changes["name"] == ["Officine Test", "Officine Riunite"]
+    assert entry.changes["is_active"] == ["True", "False"]
+
+
 def test_approving_for_an_address_that_already_has_an_account_reuses_it(
     coordinator, personas, territory, django_capture_on_commit_callbacks
 ):
