@@ -157,4 +157,9 @@ def submit_join_request(request, payload: JoinRequestIn):
         raise invalid_form(form)
     cleaned = {k: v for k, v in form.cleaned_data.items() if k != "privacy_acknowledged"}
     actor = request.user if request.user.is_authenticated else None
-    return Status(201, services.submit_join_request(territory=territory, data=cleaned, actor=actor))
+    try:
+        return Status(201, services.submit_join_request(territory=territory, data=cleaned, actor=actor))
+    except services.JoinRequestPending:
+        # Sent twice at once: answered as the second of two requests sent one after the other is.
+        form.add_error("tax_code", _("Per questa organizzazione c'è già una richiesta di adesione in esame."))
+        raise invalid_form(form) from None

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale, normalise_partita_iva
@@ -48,6 +49,14 @@ class JoinRequestForm(forms.ModelForm):
         self.fields["size_class"].choices = [("", _("—")), *SizeClass.choices]
         for name in ("name", "kind", "requested_role", "tax_code", "contact_name", "email"):
             self.fields[name].required = True
+        # Typed with spaces or a country code ("IT 0123456 0157"), longer than what is stored: the
+        # clean_ methods below normalise them, then the model's own length holds.
+        for name, typed_length in (("tax_code", 24), ("vat_number", 20)):
+            field = self.fields[name]
+            field.max_length = typed_length
+            field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+            field.validators.append(MaxLengthValidator(typed_length))
+            field.widget.attrs["maxlength"] = str(typed_length)
 
     def clean_tax_code(self) -> str:
         code = normalise_codice_fiscale(self.cleaned_data["tax_code"])

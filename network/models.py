@@ -190,6 +190,13 @@ class JoinRequest(models.Model):
         verbose_name = _("richiesta di adesione")
         verbose_name_plural = _("richieste di adesione")
         indexes = [models.Index(fields=["territory", "status", "-created_at"])]
+        constraints = [
+            # A double click, or two tabs, must not file the same organisation twice.
+            models.UniqueConstraint(
+                fields=["territory", "tax_code"], condition=models.Q(status="pending"),
+                name="join_request_one_pending_per_organisation",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -27,6 +27,10 @@ class JoinRequestAlreadyDecided(Exception):
     """The request was approved or rejected by someone else first."""
 
 
+class JoinRequestPending(Exception):
+    """A request for the same organisation (tax code) is already waiting for the coordinators."""
+
+
 class AlreadyMember(Exception):
     """An organisation with the request's codice fiscale is already in the network."""
 
@@ -38,10 +42,18 @@ class AlreadyMember(Exception):
 @transaction.atomic(durable=True)
 def submit_join_request(*, territory: Territory, data: dict[str, Any], actor=None) -> JoinRequest:
     """Store a validated application and tell the applicant and the coordinators."""
-    join_request = JoinRequest.objects.create(
-        territory=territory, privacy_acknowledged_at=timezone.now(), **data,
-        language=translation.get_language() if translation.get_language() in dict(settings.LANGUAGES) else "it",
-    )
+    try:
+        with transaction.atomic():
+            join_request = JoinRequest.objects.create(
+                territory=territory, privacy_acknowledged_at=timezone.now(), **data,
+                language=translation.get_language() if translation.get_language() in dict(settings.LANGUAGES) else "it",
+            )
+    except IntegrityError:
+        # join_request_one_pending_per_organisation: the same form sent twice at once.
+        if JoinRequest.objects.filter(territory=territory, tax_code=data["tax_code"],
+                                      status=JoinRequest.Status.PENDING).exists():
+            raise JoinRequestPending from None
+        raise
     audit.record(actor=actor or data["email"], action="join_request.submitted", obj=join_request, territory=territory)
     send_templated_mail(
         to=join_request.email,

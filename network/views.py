@@ -7,6 +7,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -187,19 +188,28 @@ def organisation_pdf(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def join(request: HttpRequest) -> HttpResponse:
     territory = request.territory
-    if request.method == "POST":
-        wait = retry_after(request, scope="join", limit=JOIN_LIMIT_PER_HOUR, period=3600)
-        if wait is not None:
-            response = render(request, "429.html", {"retry_after_minutes": wait // 60 + 1}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
     form = JoinRequestForm(request.POST or None, territory=territory)
     if request.method == "POST" and form.is_valid():
+        # Only applications that would be stored count: someone correcting a typo is not a flood.
+        wait = retry_after(request, scope="join", limit=JOIN_LIMIT_PER_HOUR, period=3600)
+        if wait is not None:
+            minutes = wait // 60 + 1
+            form.add_error(None, ngettext(
+                "Troppe richieste inviate da questa connessione: riprova tra %(minutes)s minuto. Quello che hai scritto è qui sotto.",
+                "Troppe richieste inviate da questa connessione: riprova tra %(minutes)s minuti. Quello che hai scritto è qui sotto.",
+                minutes) % {"minutes": minutes})
+            response = render(request, "network/join.html", {"form": form}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         data = {k: v for k, v in form.cleaned_data.items() if k != "privacy_acknowledged"}
-        services.submit_join_request(
-            territory=territory, data=data, actor=request.user if request.user.is_authenticated else None
-        )
-        return redirect("network:join_thanks", territory=territory.slug)
+        try:
+            services.submit_join_request(
+                territory=territory, data=data, actor=request.user if request.user.is_authenticated else None
+            )
+        except services.JoinRequestPending:
+            form.add_error("tax_code", _("Per questa organizzazione c'è già una richiesta di adesione in esame."))
+        else:
+            return redirect("network:join_thanks", territory=territory.slug)
     return render(request, "network/join.html", {"form": form}, status=422 if form.errors else 200)
 
 

@@ -27,15 +27,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_join_request(territory, name: str = "Sartoria Porta Romana Srl", email: str = "anna@sartoria.example.org"):
+def make_join_request(territory, name: str = "Sartoria Porta Romana Srl", email: str = "anna@sartoria.example.org",
+                      tax_code: str = "01234560157"):
     return JoinRequest.objects.create(
         territory=territory,
         name=name,
         kind="firm",
         size_class="micro",
         requested_role="member_firm",
-        tax_code="01234560157",
-        vat_number="01234560157",
+        tax_code=tax_code,
+        vat_number=tax_code,
         contact_name="Anna Rossi",
         email=email,
         privacy_acknowledged_at=timezone.now(),
@@ -206,7 +207,8 @@ def test_a_failure_after_the_audit_row_rolls_back_the_whole_decision(monkeypatch
 def test_audit_log_filters_by_action_and_shows_only_the_territory(
     coordinator, personas, territory, other_territory, django_capture_on_commit_callbacks
 ):
-    approved, rejected = make_join_request(territory, "Approvata Srl"), make_join_request(territory, "Respinta Srl")
+    approved = make_join_request(territory, "Approvata Srl")
+    rejected = make_join_request(territory, "Respinta Srl", tax_code="01199250158")
     with django_capture_on_commit_callbacks(execute=True):
         coordinator.post(url("network:approve_join_request", approved))
         coordinator.post(url("network:reject_join_request", rejected), {"reason": REASON})
