@@ -1,4 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+
+from core.mail import keep_and_send
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -6,3 +11,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts are created when the coordinator approves an organisation, or by an
         # organisation for its people; there is no public sign-up.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth's mails go as ours do: a web copy, the background worker (core.mail.keep_and_send).
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request),
+               "site_url": settings.SITE_URL, **context}
+        keep_and_send(self.render_mail(template_prefix, email, ctx))

@@ -152,6 +152,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# No public sign-up: a reset asked for an unknown address sends nothing (allauth would invite the
+# person to sign up), and the page says the same whether the address exists or not.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MIRE] "
 ACCOUNT_RATE_LIMITS = {
     # Failed logins: 10 a minute per address, 5 every 5 minutes per account (allauth's keys).

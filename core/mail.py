@@ -1,13 +1,15 @@
 """Outgoing mail: rendered from templates, kept as a page, sent by the background worker."""
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import strip_tags
 from django_tasks import task
 
 from .models import SentMail, SentMailAttachment
@@ -44,6 +46,23 @@ def send_templated_mail(
     )
     transaction.on_commit(lambda: deliver_mail.enqueue(sent.pk))
     return sent
+
+
+def keep_and_send(message: EmailMessage) -> list[SentMail]:
+    """Queue a message rendered elsewhere (allauth's: address confirmation, password reset) the way
+    ours go: a copy kept as a page, delivered by the background worker after commit, so a relay that
+    is slow or down never turns the page that sends it into an error."""
+    html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
+    text = message.body
+    if message.content_subtype == "html":
+        html, text = message.body, strip_tags(message.body)
+    kept = []
+    for to in message.to:
+        sent = SentMail.objects.create(to=to, subject=" ".join(message.subject.split())[:255], body_text=text,
+                                       body_html=html)
+        transaction.on_commit(partial(deliver_mail.enqueue, sent.pk))
+        kept.append(sent)
+    return kept
 
 
 def forget_mail(*, to: str, mentioning: str) -> int:

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import User
+from core.models import SentMail
 from conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -68,13 +69,18 @@ def test_wrong_password_does_not_sign_in(client, member):
     assert "non sono corretti" in response.content.decode()
 
 
-def test_unverified_address_cannot_sign_in_until_confirmed(client, member):
+def test_unverified_address_cannot_sign_in_until_confirmed(client, member, django_capture_on_commit_callbacks):
     EmailAddress.objects.filter(user=member).update(verified=False)
-    response = sign_in(client, member.email)
+    with django_capture_on_commit_callbacks(execute=True):  # allauth's mails go after commit, like ours
+        response = sign_in(client, member.email)
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert not is_signed_in(client)
-    assert [m.to for m in mail.outbox] == [[member.email]]  # the confirmation link
+    [message] = mail.outbox  # the confirmation link…
+    assert message.to == [member.email] and message.subject.startswith("[MIRE] ")
+    assert message.body.startswith("Buongiorno,") and "La piattaforma MIRE" in message.body  # not "Ciao da <host>"
+    kept = SentMail.objects.get(to=member.email)  # …also kept as a page, as every mail is
+    assert kept.subject == message.subject and "/account/confirm-email/" in kept.body_text
 
 
 def test_public_sign_up_is_closed(client):
@@ -115,8 +121,16 @@ def test_throttling_one_account_leaves_others_alone(client, member):
     assert is_signed_in(client)
 
 
-def test_password_reset_mails_a_link_that_sets_a_new_password(client, member):
-    response = client.post(reverse("account_reset_password"), {"email": member.email})
+def test_a_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "nessuno@example.org"})
+    assert response.status_code == 302  # the same "check your inbox" page as for a real account
+    assert mail.outbox == [] and not SentMail.objects.exists()  # no invitation to a sign-up that is closed
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": member.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

@@ -169,7 +169,7 @@ class World:
             name=f"Richiedente {JoinRequest.objects.count() + 1}",
             kind="association",
             requested_role="partner",
-            tax_code="97012345678",
+            tax_code=f"97{JoinRequest.objects.count() + 1:09d}",  # one pending request per organisation
             contact_name="Carla Bianchi",
             email="carla@example.org",
             privacy_acknowledged_at=timezone.now(),
