@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import User
-from core.models import SentMail
 from conftest import PASSWORD, make_user
+from core.models import SentMail
 
 pytestmark = pytest.mark.django_db
 
