@@ -217,3 +217,18 @@ def test_someone_invited_by_mail_signs_in_once_they_set_a_password(client, terri
     assert signed_in.status_code == 302 and signed_in["Location"] == DASHBOARD
     assert is_signed_in(client)
     assert EmailAddress.objects.get(email="rosa@example.org").verified
+
+
+@pytest.mark.parametrize("language, message", [
+    ("it", "Questa password è troppo corta: deve avere almeno 10 caratteri."),
+    ("en", "This password is too short: it must have at least 10 characters."),
+])
+def test_a_too_short_password_is_refused_in_the_pages_language(client, member, language, message,
+                                                               django_capture_on_commit_callbacks):
+    client.cookies["django_language"] = language
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": member.email})
+    link = re.search(r"https?://[^/\s]+(/account/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    refused = client.post(form.request["PATH_INFO"], {"password1": "corta-1", "password2": "corta-1"})
+    assert message in refused.content.decode()
