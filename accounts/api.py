@@ -69,16 +69,18 @@ HTTP_ERROR_CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
     429: "rate_limited",
 }
 
 
-def _http_error_message(status: int) -> str:
+def http_error_message(status: int) -> str:
     messages = {
         400: _("La richiesta non è leggibile: il corpo deve essere JSON valido."),
         401: _("Serve un token valido: Authorization: Bearer <token>."),
         403: _("Non hai il permesso per questa operazione."),
         404: _("Risorsa non trovata."),
+        405: _("Questo indirizzo non accetta questo metodo: quelli ammessi sono nell'intestazione Allow."),
         429: _("Troppe richieste: riprova più tardi."),
     }
     return messages.get(status, _("Richiesta non accettata."))
@@ -131,7 +133,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         for error in exc.errors:
             name = _field_name(list(error["loc"]))
             if name is None:  # The body itself is missing.
-                return respond(request, 400, "malformed_request", _http_error_message(400))
+                return respond(request, 400, "malformed_request", http_error_message(400))
             fields.setdefault(name, []).append(_problem(error))
         return respond(request, 422, "invalid_input", _("Alcuni dati non sono validi."), fields)
 
@@ -142,28 +144,28 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request,
             exc.status_code,
             HTTP_ERROR_CODES.get(exc.status_code, "error"),
-            _http_error_message(exc.status_code),
+            http_error_message(exc.status_code),
         )
 
     @api.exception_handler(AuthenticationError)
     def unauthorized(request, exc):
-        response = respond(request, 401, "unauthorized", _http_error_message(401))
+        response = respond(request, 401, "unauthorized", http_error_message(401))
         response["WWW-Authenticate"] = "Bearer"
         return response
 
     @api.exception_handler(Http404)
     @api.exception_handler(ObjectDoesNotExist)
     def not_found(request, exc):
-        return respond(request, 404, "not_found", _http_error_message(404))
+        return respond(request, 404, "not_found", http_error_message(404))
 
     @api.exception_handler(SuspiciousOperation)
     def suspicious(request, exc):
         # Django answers these 400 too; the usual one here is a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
-        return respond(request, 400, "malformed_request", _http_error_message(400))
+        return respond(request, 400, "malformed_request", http_error_message(400))
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
-        return respond(request, 403, "forbidden", _http_error_message(403))
+        return respond(request, 403, "forbidden", http_error_message(403))
 
     @api.exception_handler(Exception)
     def server_error(request, exc):

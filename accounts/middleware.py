@@ -1,5 +1,6 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -33,3 +34,30 @@ class RequireTwoFactorMiddleware:
         return self.get_response(request)
 
 
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/, the answers Django gives before any API view runs (no such address: 404; an
+    address without that method: 405) in the API's shape {code, message, fields}, not as HTML pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code in (404, 405)
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from .api import HTTP_ERROR_CODES, http_error_message
+
+            answer = JsonResponse(
+                {"code": HTTP_ERROR_CODES[response.status_code], "message": http_error_message(response.status_code),
+                 "fields": {}},
+                status=response.status_code,
+            )
+            if response.has_header("Allow"):
+                answer["Allow"] = response["Allow"]
+            return answer
+        return response

@@ -33,6 +33,7 @@ from django.utils.text import slugify  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from core.models import Municipio, Territory  # noqa: E402
+from core.search import fold  # noqa: E402
 from network import demo  # noqa: E402
 from network.models import NetworkRole, Organisation, OrganisationKind, SizeClass  # noqa: E402
 
@@ -216,7 +217,7 @@ class Generator:
             is_active=rng.random() < 0.97,
             **extra,
         )
-        org.search_text = org.build_search_text()
+        org.search_text = fold(org.build_search_text())
         return org
 
     def partner_rows(self) -> list[Organisation]:

@@ -34,6 +34,7 @@ from stdnum.it import codicefiscale  # noqa: E402
 
 from accounts.models import ApiToken, Role  # noqa: E402
 from core.models import Territory  # noqa: E402
+from core.search import fold  # noqa: E402
 from network.models import Organisation  # noqa: E402
 from welfare.models import (  # noqa: E402
     Account,
@@ -137,7 +138,7 @@ def _services(rng, territory, municipi, now) -> int:
                            f"Prenotazione con il voucher, orari flessibili.")
             delivery = rng.choice(["at_provider", "at_provider", "at_home", "online"])
             located = lat is not None and delivery == "at_provider"
-            search_text = " ".join([title, description, provider_name]).lower()
+            search_text = fold(" ".join([title, description, provider_name]))
             rows.append((
                 n, territory.pk, provider_id, title, f"bench-servizio-{n}", description, category.value,
                 rng.randrange(low, high, 50), delivery, f"Via {rng.choice(PLACES)} {rng.randint(1, 120)}",

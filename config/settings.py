@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireTwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.ApiErrorsAsJsonMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

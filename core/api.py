@@ -5,7 +5,7 @@ The API's limits use django-ninja's throttles (they answer 429 with Retry-After)
 """
 
 from math import ceil
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -21,6 +21,9 @@ from .territories import active_territory
 
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 MAX_PAGE_SIZE = 200
+# A row id in a body: what a 64-bit key column holds. Larger numbers are bad input (422), not an
+# OverflowError from the database driver.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 T = TypeVar("T")
 

@@ -7,6 +7,7 @@ for development only, matches every word as a substring of `search_text` instead
 """
 
 import re
+import unicodedata
 
 from django.db import connection, models
 from django.db.models.expressions import Expression
@@ -36,9 +37,16 @@ class DocumentMatches(Expression):
         return f"{table}.search_document @@ to_tsquery(%s::regconfig, %s)", (SEARCH_CONFIG, self.tsquery)
 
 
+def fold(text: str) -> str:
+    """Lower case without accents: "Università" and "universita" are searched alike, as people type
+    on phones and keyboards without an accented letter. Stored texts and queries both go through it."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def search(queryset: models.QuerySet, text: str) -> models.QuerySet:
     """The rows of `queryset` whose search text has every word of `text` (at most MAX_SEARCH_WORDS)."""
-    words = WORD.findall(text.lower())[:MAX_SEARCH_WORDS]
+    words = WORD.findall(fold(text))[:MAX_SEARCH_WORDS]
     if not words:
         return queryset
     if connection.vendor == "postgresql":
@@ -51,7 +59,7 @@ def search(queryset: models.QuerySet, text: str) -> models.QuerySet:
 
 class SearchTextMixin(models.Model):
     """Keeps `search_text` in step with every save; the model says what goes in it with
-    `build_search_text()`, which returns the lower-cased text to search."""
+    `build_search_text()`, which returns the text to search (stored folded: see fold())."""
 
     search_text = models.TextField(editable=False, default="")
 
@@ -59,7 +67,7 @@ class SearchTextMixin(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
+        self.search_text = fold(self.build_search_text())
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)

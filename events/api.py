@@ -27,13 +27,13 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 from accounts.api import ApiError, BearerToken
 from accounts.permissions import Perm, can
-from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, paginate, territory_for_input
+from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, paginate, territory_for_input
 from core.idempotency import idempotent
 from core.models import Territory
 
 from . import services
 from .forms import RANKS, EventForm, QuestionForm, RegistrationForm, SessionForm, WorkingTableForm
-from .models import Event, Question, Registration, Session
+from .models import MAX_RETENTION_DAYS, Event, Question, Registration, Session
 from .views import REGISTRATION_LIMIT_PER_MINUTE
 
 # PostgreSQL refuses NUL in a string parameter. (What goes through a Django form is checked there.)
@@ -264,10 +264,11 @@ class EventIn(Schema):
     )
     table_mode: Event.TableMode = Event.TableMode.NONE
     retention_days: int = Field(
-        Event._meta.get_field("retention_days").default, description="Giorni dopo l'evento, poi i dati sono anonimizzati."
+        Event._meta.get_field("retention_days").default, ge=1, le=MAX_RETENTION_DAYS,
+        description="Giorni dopo l'evento, poi i dati sono anonimizzati.",
     )
     is_published: bool = False
-    organisers: list[int] = Field([], description="Id delle organizzazioni del territorio.")
+    organisers: list[RowId] = Field([], description="Id delle organizzazioni del territorio.", max_length=100)
     sessions: list[SessionIn] = Field([], max_length=100)
     tables: list[TableIn] = Field([], max_length=100)
     questions: list[QuestionIn] = Field([], max_length=50)

@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,8 @@ from .managers import EventQuerySet, RegistrationQuerySet
 # Ticket codes avoid letters people confuse when they type them at the door (0/O, 1/I/L).
 TICKET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TICKET_LENGTH = 8
+# Ten years: longer than any reason to keep who came to an event, and far from the calendar's end.
+MAX_RETENTION_DAYS = 3650
 
 
 def new_ticket_code() -> str:
@@ -60,7 +63,8 @@ class Event(models.Model):
     )
     table_mode = models.CharField(_("tavoli di lavoro"), max_length=12, choices=TableMode.choices, default=TableMode.NONE)
     retention_days = models.PositiveSmallIntegerField(
-        _("conservazione dei dati (giorni dopo l'evento)"), default=180
+        _("conservazione dei dati (giorni dopo l'evento)"), default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
     )
     organisers = models.ManyToManyField(Organisation, blank=True, related_name="organised_events", verbose_name=_("organizzatori"))
     is_published = models.BooleanField(_("pubblicato"), default=False)

@@ -216,10 +216,11 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
     """Buy a service with the worker's credit: 201 with the voucher; 409 `insufficient_credit`,
     `threshold_exceeded` (the message tells the remaining headroom) or `not_eligible`."""
     key = _idempotency_key(request)
-    try:
-        service = Service.objects.select_related("provider", "territory").get(pk=payload.service)
-    except Service.DoesNotExist:
-        raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]}) from None
+    # A draft, or a provider gone from the network, is "unknown" as a missing one is: GET
+    # /welfare/services/{id} answers 404 for both, and the answers must not tell them apart.
+    service = Service.objects.select_related("provider", "territory").filter(pk=payload.service).first()
+    if service is None or not (service.is_published and service.provider.is_active):
+        raise ApiError(422, "invalid_input", _("Alcuni dati non sono validi."), {"service": [_("Servizio sconosciuto.")]})
     workers = list(Worker.objects.filter(user=request.auth, organisation__territory_id=service.territory_id))
     if not workers:
         _workers(request)  # 403 for a token that is no worker's

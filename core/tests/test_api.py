@@ -57,12 +57,26 @@ def test_inactive_unknown_or_malformed_territories_answer_404_json(client, milan
     assert response.json()["fields"] == {}
 
 
-def test_a_mistyped_api_address_answers_json_not_the_html_404(client, db):
-    response = client.get("/api/v1/territori")
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/territori"), ("post", "/api/v1/territori"), ("get", "/api/v1/"),
+    ("get", "/api/v1/events/1%0A"), ("delete", "/api/v1/nope/1"),
+])
+def test_a_mistyped_api_address_answers_json_not_the_html_404(client, db, method, path):
+    response = getattr(client, method)(path)
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
-    assert response.json()["code"] == "not_found"
+    assert response.json() == {"code": "not_found", "message": "Risorsa non trovata.", "fields": {}}
+
+
+@pytest.mark.parametrize("method", ["delete", "put", "patch", "options"])
+def test_a_method_an_address_does_not_take_answers_json_405_with_allow(client, db, method):
+    response = getattr(client, method)("/api/v1/territories", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "method_not_allowed" and "Allow" in response.json()["message"]
+    assert "GET" in response["Allow"]
 
 
 def test_errors_speak_italian_by_default_and_english_when_asked(client, db):

@@ -642,3 +642,18 @@ def test_openapi_lists_the_events_operations_and_the_idempotency_header(client):
     register = schema["paths"]["/api/v1/events/{event_id}/registrations"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in register["parameters"]]
     assert register["tags"] == ["events"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", [
+    ("organisers", [9223372036854775808]),  # past any key column: 422, never a driver's OverflowError
+    ("organisers", [0]),
+    ("retention_days", 999999999),  # purge_after would overflow the calendar
+    ("retention_days", 0),
+])
+def test_out_of_range_numbers_are_bad_input(client, personas, field, value):
+    response = post(client, EVENTS, new_event(**{field: value}), **bearer(personas["coordinator"]))
+
+    body = assert_error(response, 422, "invalid_input")
+    assert field in {name.split(".")[0] for name in body["fields"]}
+    assert Event.objects.count() == 0

@@ -100,6 +100,13 @@ def test_search_finds_other_forms_of_a_word_on_postgresql(client, network):
     assert listed(client.get(DIRECTORY, {"q": "cooperative"})) == ["Cooperativa Sociale X"]
 
 
+@pytest.mark.parametrize("text", ["universita bicocca", "Università Bicocca", "UNIVERSITÀ", "abcitta"])
+def test_accents_do_not_matter_either_way(client, network, territory, text):
+    make_organisation(territory, "Università di Milano-Bicocca", kind="university", network_role="partner",
+                      description="Ricerca su welfare e ABCittà.")
+    assert listed(client.get(DIRECTORY, {"q": text})) == ["Università di Milano-Bicocca"]
+
+
 def test_nothing_found_says_so(client, network):
     response = client.get(DIRECTORY, {"q": "astronautica"})
     assert listed(response) == []

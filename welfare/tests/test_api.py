@@ -158,3 +158,13 @@ def test_the_longest_idempotency_key_is_accepted(client, world, personas):
     answer = order(client, bearer(personas["worker"]), world["service"].pk, key="k" * 255)
     assert answer.status_code == 201
     assert order(client, bearer(personas["worker"]), world["service"].pk, key="k" * 256).status_code == 422
+
+
+def test_a_draft_service_is_as_unknown_to_buyers_as_a_missing_one(client, world, personas, coop):
+    auth = bearer(personas["worker"])
+    draft = make_service(coop, price_cents=100, is_published=False)
+    answers = [order(client, auth, service_id, key=f"k-{service_id}") for service_id in (draft.pk, 999999)]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json() == answers[1].json()  # nothing tells a draft from a missing service
+    assert client.get(f"/api/v1/welfare/services/{draft.pk}").status_code == 404
+    assert Order.objects.count() == 0
