@@ -232,3 +232,12 @@ def test_a_too_short_password_is_refused_in_the_pages_language(client, member, l
     form = client.get(link, follow=True)
     refused = client.post(form.request["PATH_INFO"], {"password1": "corta-1", "password2": "corta-1"})
     assert message in refused.content.decode()
+
+
+def test_colleagues_behind_one_office_address_are_not_locked_out_by_each_others_typos(client):
+    # Ten people of one office, each mistyping once: the per-address limit is not reached.
+    colleagues = [make_user(f"collega{n}@comune.example.org") for n in range(12)]
+    for person in colleagues[:11]:
+        sign_in(client, person.email, "tentativo-sbagliato")
+    assert sign_in(client, colleagues[11].email).status_code == 302
+    assert is_signed_in(client)
