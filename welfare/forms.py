@@ -150,12 +150,28 @@ class PlanForm(forms.Form):
                     "per tutti o per categorie (art. 51 c. 2 TUIR)."),
     )
 
+    def __init__(self, *args, organisation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation  # None for the network's pooled plans
+
+    def _worker_names(self) -> set[str]:
+        if self.organisation is None:
+            return set()
+        names = Worker.objects.filter(organisation=self.organisation).values_list("first_name", "last_name")
+        return {" ".join(parts).casefold() for first, last in names for parts in ((first, last), (last, first))}
+
     def clean_tiers(self) -> dict[str, int]:
         tiers: dict[str, int] = {}
         lines = [line.strip() for line in self.cleaned_data["tiers"].splitlines() if line.strip()]
+        people = self._worker_names() if any(":" in line for line in lines) else set()
         for line in lines:
             category, sep, amount = line.rpartition(":")
             category = category.strip() if sep else ""
+            if " ".join(category.split()).casefold() in people:
+                raise ValidationError(_(
+                    "«%(category)s» è il nome di un lavoratore: un importo va a tutti o a una categoria di "
+                    "lavoratori, mai a una persona (art. 51 c. 2 TUIR)."
+                ) % {"category": category})
             if category.casefold() in {c.casefold() for c in tiers}:
                 raise ValidationError(_("La categoria «%(category)s» compare due volte.") % {"category": category or "—"})
             if len(category) > 60:

@@ -413,7 +413,7 @@ def plan_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse:
     year = timezone.localdate().year
-    form = PlanForm(request.POST or None, initial={
+    form = PlanForm(request.POST or None, organisation=organisation, initial={
         "valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31",
         "categories": [Category.EDUCATION, Category.CARE, Category.WELLBEING], "tiers": "500",
     })

@@ -535,3 +535,18 @@ def test_a_plan_made_by_mistake_can_be_deleted_until_money_moves(client_as, terr
     other = make_plan(make_organisation(territory, "Altra Srl"), name="Piano altrui", fund_cents=0)
     assert admin.post(f"{FIRM}/welfare/piani/{other.pk}/elimina/").status_code == 404
     assert Plan.objects.filter(pk=other.pk).exists()
+
+
+def test_a_plan_amount_for_a_named_worker_is_refused(client_as, territory, firm, personas):
+    ensure_thresholds()
+    make_plan(firm)
+    services.enrol_worker(organisation=firm, actor=None, data=services.WorkerData(
+        tax_code=tax_code(70), first_name="Mario", last_name="Rossi", email="mario@example.org"))
+    admin = client_as(personas["org_admin"])
+    form = {"name": "Piano sbagliato", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+            "categories": ["f"], "unused_credit": "carry_over"}
+    for line in ("Mario Rossi: 500", "rossi  mario: 500"):
+        refused = admin.post(f"{FIRM}/welfare/piani/nuovo/", {**form, "tiers": f"impiegati: 300\n{line}"})
+        assert refused.status_code == 422 and "è il nome di un lavoratore" in refused.content.decode()
+    assert not Plan.objects.filter(name="Piano sbagliato").exists()
+    assert admin.post(f"{FIRM}/welfare/piani/nuovo/", {**form, "tiers": "impiegati: 300\nquadri: 500"}).status_code == 302
