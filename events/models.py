@@ -286,9 +286,13 @@ class Registration(models.Model):
         return self.status in {self.Status.CONFIRMED, self.Status.OFFERED}
 
     def can_cancel(self) -> bool:
-        """Until the event starts, and never once checked in: a seat freed then helps nobody waiting,
-        and the attendance count, the certificates and the statistics must stay true."""
-        return self.status != self.Status.CANCELLED and self.checked_in_at is None and not self.event.has_started
+        """Never once checked in, and a confirmed seat only until the event starts: the attendance
+        count, the certificates and the statistics must stay true. A place on the waiting list, or
+        an offer, can always be given up: it holds no attendance, and keeping it would let a seat
+        go later to someone who has left (or erased their data)."""
+        if self.status == self.Status.CANCELLED or self.checked_in_at is not None:
+            return False
+        return self.status != self.Status.CONFIRMED or not self.event.has_started
 
 
 class TablePreference(models.Model):

@@ -134,8 +134,13 @@ def can_delete_plan(plan: Plan) -> bool:
 @transaction.atomic(durable=True)
 def delete_plan(*, plan: Plan, organisation: Organisation, actor) -> None:
     """Remove a plan made by mistake. Once money has moved, the ledger keeps it: refused."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    if plan.organisation_id != organisation.pk or not can_delete_plan(plan):
+    # The participant's row first, as fund_plan takes it: a payment and a deletion queue on it, and
+    # whichever comes second sees what the first did (a pool account, or no plan).
+    PlanParticipant.objects.select_for_update().filter(plan_id=plan.pk, organisation=organisation).exists()
+    plan = Plan.objects.select_for_update().filter(pk=plan.pk, organisation=organisation).first()
+    if plan is None:
+        raise NotEligible(_("Questo piano non c'è più: forse l'ha appena eliminato qualcun altro."))
+    if not can_delete_plan(plan):
         raise NotEligible(_("Il piano ha già versamenti o borsellini: non si può eliminare, il registro li conserva."))
     audit.record(actor=actor, action="welfare.plan.deleted", obj=plan, territory=plan.territory,
                  changes={"name": plan.name, "tiers": {t.worker_category: t.amount_cents for t in plan.tiers.all()}})
@@ -208,8 +213,14 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
     tier = plan.tier_for(worker.category)
     if tier is None:
         return None  # The plan is for other categories of workers.
-    account = Account.objects.create(territory=plan.territory, kind=Account.Kind.WALLET, plan=plan)
-    wallet = Wallet.objects.create(plan=plan, worker=worker, tier=tier, account=account)
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(territory=plan.territory, kind=Account.Kind.WALLET, plan=plan)
+            wallet = Wallet.objects.create(plan=plan, worker=worker, tier=tier, account=account)
+    except IntegrityError:
+        # wallet_one_per_plan: another request (a payment opening wallets, a category change) opened
+        # it a moment ago, credited by that request. Theirs is the wallet.
+        return Wallet.objects.select_related("account").get(plan=plan, worker=worker)
     pool = ledger.pool_account(plan, worker.organisation)
     try:
         ledger.post_transfer(
@@ -264,10 +275,17 @@ def change_worker_category(*, worker: Worker, category: str, actor) -> list[Wall
     worker.category = category
     worker.save(update_fields=["category"])
     credited = set(worker.wallets.values_list("plan_id", flat=True))
-    wallets = [
-        wallet for plan in plans_open_to(worker.organisation) if plan.pk not in credited
-        if (wallet := _open_wallet_on_enrolment(plan=plan, worker=worker, actor=actor))
-    ]
+    wallets = []
+    for plan in plans_open_to(worker.organisation):
+        if plan.pk in credited:
+            continue
+        try:
+            with transaction.atomic():
+                wallet = _open_wallet(plan=plan, worker=worker, actor=actor)
+        except PoolTooSmall:
+            continue  # credited when the firm pays in (open_wallets); plans_awaiting_funding says so
+        if wallet is not None:
+            wallets.append(wallet)
     audit.record(actor=actor, action="welfare.worker.category_changed", obj=worker,
                  territory=worker.organisation.territory,
                  changes={"category": [old, category], "wallets": [w.pk for w in wallets]})

@@ -575,6 +575,8 @@ def worker_category(request: HttpRequest, slug: str, worker_id: int) -> HttpResp
     if opened:
         messages.info(request, ngettext("Credito assegnato da %(n)s piano.", "Credito assegnato da %(n)s piani.",
                                         len(opened)) % {"n": len(opened)})
+    for plan in services.plans_awaiting_funding(organisation, [worker]):
+        messages.info(request, _awaiting_funding_message(plan))
     for plan, missing in services.plans_leaving_out(organisation, [worker]):
         messages.warning(request, _left_out_message(plan, missing))
     return back

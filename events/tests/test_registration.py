@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.models import AuditLog, SentMail
 from events import services
-from events.models import Question, Registration
+from events.models import Event, Question, Registration
 
 from .factories import make_event, person
 
@@ -221,6 +221,17 @@ def test_no_cancelling_once_checked_in_or_once_the_event_has_started(client, ter
     absent.refresh_from_db()
     assert absent.is_anonymised and absent.status == "confirmed"
     assert AuditLog.objects.filter(action="registration.data_deleted", object_id=str(absent.pk)).exists()
+
+    # A place on the waiting list holds no attendance: it can be given up at any time, and erasing
+    # one's data takes it out of the queue, so no seat can later go to an erased person.
+    full = make_event(territory, capacity=1, starts_at=timezone.now() + timedelta(days=1))
+    services.register_attendee(event=full, data=person(4))
+    queued = services.register_attendee(event=full, data=person(5))
+    other = services.register_attendee(event=full, data=person(6))
+    Event.objects.filter(pk=full.pk).update(starts_at=timezone.now() - timedelta(hours=1))
+    assert client.post(reverse("events:cancel", kwargs={"token": queued.token})).status_code == 302
+    services.delete_registration_data(registration=Registration.objects.get(pk=other.pk))
+    assert set(Registration.objects.filter(pk__in=[queued.pk, other.pk]).values_list("status", flat=True)) == {"cancelled"}
 
 
 def test_a_ticket_cancelled_before_the_scan_lands_is_not_checked_in(territory, personas, monkeypatch):

@@ -311,3 +311,28 @@ def test_paying_a_provider_a_past_month_once_with_the_network_fee(world, territo
         services.pay_provider(provider=world["provider"], year=last_month.year, month=last_month.month, actor=None)
     assert Payout.objects.count() == 1
     assert_books_right()
+
+
+def test_a_wallet_opened_meanwhile_by_another_request_is_credited_once(world, monkeypatch):
+    # A payment opening wallets and a category change race for one worker's wallet: the second to
+    # insert it meets wallet_one_per_plan, takes the first one's wallet, and moves no money.
+    from django.db.models import QuerySet
+
+    from welfare.models import Wallet
+
+    worker, plan = world["worker"], world["plan"]
+    before = Transfer.objects.count()
+    real_first = QuerySet.first
+    missed = []
+
+    def first_misses_the_wallet_once(queryset):
+        if queryset.model is Wallet and not missed:
+            missed.append(True)
+            return None  # read before the other request's insert committed
+        return real_first(queryset)
+
+    monkeypatch.setattr(QuerySet, "first", first_misses_the_wallet_once)
+    wallet = services._open_wallet(plan=plan, worker=worker, actor=None)
+    assert missed and wallet == worker.wallets.get(plan=plan)
+    assert Transfer.objects.count() == before and wallet.account.balance_cents == 50000
+    call_command("verify_ledger", stdout=io.StringIO())
