@@ -117,6 +117,66 @@ def _field_name(loc: list) -> str | None:
     return ".".join(str(part) for part in rest) or None
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["code", "message", "fields"],
+    "properties": {
+        "code": {"type": "string", "description": "Stabile, snake_case: la causa per i programmi."},
+        "message": {"type": "string", "description": "Per le persone, nella lingua di Accept-Language."},
+        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                   "description": "Per i dati non validi: i problemi di ogni campo."},
+    },
+}
+ERROR_DESCRIPTIONS = {
+    400: "malformed_request: il corpo non è JSON valido.",
+    401: "unauthorized: manca il token o non è valido.",
+    403: "forbidden: il token non ha il permesso.",
+    404: "not_found: non esiste, o chi chiama non può vederlo.",
+    409: "Conflitto con lo stato attuale; `code` dice quale (vedi la descrizione dell'operazione).",
+    422: "invalid_input (o idempotency_key_reused): nulla è stato cambiato; `fields` dice cosa correggere.",
+    429: "rate_limited: troppe richieste da questo indirizzo; vedi Retry-After.",
+}
+# The POSTs whose refusals include a conflict with the current state (full, already_registered,
+# insufficient_credit…), and the public ones limited per client address.
+CONFLICTING_OPERATIONS = {
+    "events_create_event", "events_register", "events_cancel_registration", "events_check_in",
+    "welfare_create_order", "welfare_redeem_voucher", "welfare_request_refund",
+}
+RATE_LIMITED_OPERATIONS = {"network_submit_join_request", "events_register"}
+ANY_TOKEN_OPERATIONS = {"accounts_me"}  # any valid token may: never 403
+BODY_LOOKUP_OPERATIONS = {"welfare_redeem_voucher"}  # 404 for an object named in the body (a voucher code)
+
+
+def document_errors(schema: dict) -> dict:
+    """Declare in the OpenAPI document the error answers each operation can give, all {code, message, fields}."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            statuses = set()
+            # Path segments are typed by the route ({int:…}, {uuid:…}): a malformed one is a 404.
+            if operation.get("requestBody") or any(p["in"] == "query" for p in operation.get("parameters", [])):
+                statuses.add(422)
+            if operation.get("requestBody"):
+                statuses.add(400)
+            if "{" in path or operation.get("operationId") in BODY_LOOKUP_OPERATIONS:
+                statuses.add(404)
+            if operation.get("security"):
+                statuses.add(401)
+                if operation.get("operationId") not in ANY_TOKEN_OPERATIONS:
+                    statuses.add(403)
+            if operation.get("operationId") in CONFLICTING_OPERATIONS:
+                statuses.add(409)
+            if operation.get("operationId") in RATE_LIMITED_OPERATIONS:
+                statuses.add(429)
+            for status in sorted(statuses):
+                operation["responses"].setdefault(status, {
+                    "description": ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+    return schema
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Make every error of `api` answer {code, message, fields} in the request's language."""
 

@@ -2,14 +2,20 @@
 
 from ninja import NinjaAPI
 
-from accounts.api import JsonObjectParser, install_error_handlers
+from accounts.api import JsonObjectParser, document_errors, install_error_handlers
 from accounts.api import router as accounts_router
 from core.api import router as core_router
 from events.api import router as events_router
 from network.api import router as network_router
 from welfare.api import router as welfare_router
 
-api = NinjaAPI(
+class MireAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        # ninja lists only each operation's success; integrators need the errors too.
+        return document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = MireAPI(
     title="MIRE API",
     version="1",
     description="API della piattaforma MIRE: territori, rete, adesioni, eventi, welfare. Errori: {code, message, fields}.",

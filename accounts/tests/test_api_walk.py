@@ -313,6 +313,13 @@ def published_operations(client) -> dict[str, tuple[str, str]]:
     }
 
 
+def declared_statuses(client) -> dict[str, set[int]]:
+    """What the OpenAPI document says each operation may answer: the walk holds it to that."""
+    schema = client.get(f"{API}/openapi.json").json()
+    return {op["operationId"]: {int(status) for status in op["responses"]}
+            for item in schema["paths"].values() for op in item.values()}
+
+
 def test_every_published_operation_is_in_the_walk(client):
     assert published_operations(client) == {name: (op.method, op.path) for name, op in OPERATIONS.items()}
 
@@ -366,10 +373,12 @@ def caller_headers(client, personas, other_coordinator):
 @pytest.mark.parametrize("caller", CALLERS)
 def test_api_walk(caller, client, caller_headers, api_world):
     headers = caller_headers(caller)
+    declared = declared_statuses(Client())
     seen, wanted = {}, {}
     for name, op in OPERATIONS.items():
         response = call(client, op, api_world, headers)
         seen[name], wanted[name] = response.status_code, expected(caller, op)
+        assert response.status_code in declared[name], f"{name} answered {response.status_code}, not in its OpenAPI"
         if 400 <= response.status_code < 500:
             assert_error_shape(response, f"{name} as {caller}: {response.content[:300]!r}")
             if response.status_code == 401:
@@ -489,6 +498,7 @@ def test_refusals_answer_the_error_shape_and_change_nothing(
     checked_in = Registration.objects.filter(checked_in_at__isnull=False).count()
     response = call(client, OPERATIONS[name], api_world, caller_headers(caller), **dict(overrides))
     assert response.status_code == status, response.content
+    assert status in declared_statuses(Client())[name], f"{name} answers {status}: its OpenAPI must say so"
     assert_error_shape(response, name)
     assert response.json()["code"] == code
     assert counts() == before

@@ -132,3 +132,22 @@ def test_the_api_docs_page_answers_with_swagger_ui_served_by_the_platform(client
     # sees who reads the API's documentation.
     assert b"/static/ninja/swagger-ui-bundle" in response.content
     assert b"cdn.jsdelivr.net" not in response.content
+
+
+def test_the_openapi_document_declares_each_operations_errors_in_the_one_shape(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message", "fields"]
+    operations = {op["operationId"]: op for methods in schema["paths"].values() for op in methods.values()}
+    for operation in operations.values():
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+    def errors(operation_id):
+        return {int(status) for status in operations[operation_id]["responses"] if int(status) >= 400}
+
+    assert errors("welfare_create_order") == {400, 401, 403, 409, 422}
+    assert errors("events_register") == {400, 404, 409, 422, 429}
+    assert errors("network_submit_join_request") == {400, 422, 429}
+    assert errors("events_get_event") == {404}
+    assert errors("accounts_me") == {401}
