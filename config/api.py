@@ -9,6 +9,7 @@ from events.api import router as events_router
 from network.api import router as network_router
 from welfare.api import router as welfare_router
 
+
 class MireAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         # ninja lists only each operation's success; integrators need the errors too.
