@@ -504,7 +504,7 @@ def worker_new(request: HttpRequest, slug: str) -> HttpResponse:
         except services.WelfareError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("%(name)s è iscritto e riceverà l'invito per email.") % {"name": worker})
+            messages.success(request, _("Iscrizione di %(name)s registrata: riceverà l'invito per email.") % {"name": worker})
             for plan in services.plans_awaiting_funding(organisation, [worker]):
                 messages.info(request, _awaiting_funding_message(plan))
             for plan, missing in services.plans_leaving_out(organisation, [worker]):
@@ -560,7 +560,8 @@ def worker_category(request: HttpRequest, slug: str, worker_id: int) -> HttpResp
     worker = get_object_or_404(Worker, pk=worker_id, organisation=organisation)
     form = WorkerCategoryForm(request.POST)
     back = redirect(reverse("welfare:organisation", kwargs={"territory": request.territory.slug, "slug": organisation.slug})
-                    + (f"?page={page}" if (page := request.POST.get("page", "")).isdigit() else "") + "#workers-title")
+                    # No #fragment: the page opens at its top, where the result is said.
+                    + (f"?page={page}" if (page := request.POST.get("page", "")).isdigit() else ""))
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return back

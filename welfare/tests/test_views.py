@@ -140,7 +140,7 @@ def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, worl
                                                               "tax_code": tax_code(42), "email": "anna@example.org"},
                          follow=True)
     text = answer.content.decode()
-    assert "Anna Neri è iscritto" in text
+    assert "Iscrizione di Anna Neri registrata" in text
     assert "Il fondo del piano «Piano dell&#x27;anno prossimo» non basta ancora" in text
     anna = Worker.objects.get(email="anna@example.org")
     assert [w.plan.name for w in anna.wallets.all()] == [f"Piano {timezone.localdate().year}"]
@@ -455,7 +455,7 @@ def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_c
     enrolled = admin.post(f"{FIRM}/welfare/lavoratori/nuovo/", {
         "first_name": "Marco", "last_name": "Ferrari", "tax_code": tax_code(50), "email": "marco@example.org",
         "category": "dirigenti"}, follow=True).content.decode()
-    assert "Marco Ferrari è iscritto" in enrolled
+    assert "Iscrizione di Marco Ferrari registrata" in enrolled
     assert "Il piano «Piano per categorie» non ha una quota per «dirigenti»: 1 lavoratore non riceve credito" in enrolled
     rows = "codice_fiscale,nome,cognome,email,categoria\n" + "\n".join([
         f"{tax_code(51)},Ugo,Riva,ugo@example.org,Impiegati",  # case aside, the plan's category
