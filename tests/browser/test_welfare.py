@@ -47,3 +47,18 @@ def test_a_typed_point_with_decimals_is_accepted_by_the_browser(demo, page):
     assert page.get_by_label("Latitudine").evaluate("input => input.checkValidity()")
     with page.expect_response(lambda response: "lat=45.4972" in response.url):
         page.get_by_role("button", name="Cerca").click()
+
+
+def test_the_admin_corrects_a_workers_category_on_a_phone(demo, new_page, assert_accessible):
+    page = new_page(viewport={"width": 390, "height": 844})
+    desk = "/milano/organizzazioni/officine-lambrate/welfare/"
+    sign_in(page, "admin@officine-lambrate.example.org", desk)
+    field = page.locator("form.mire-inline-category input[name='category']").first
+    # In a narrow table cell the input used to shrink to a dash nobody could read or edit.
+    assert field.bounding_box()["width"] >= 100
+    field.fill("impiegati")
+    with page.expect_navigation():
+        page.locator("form.mire-inline-category button").first.click()
+    assert page.get_by_text("Categoria di").first.is_visible()
+    assert page.evaluate("window.scrollY") == 0  # the result is at the top, where the page opens
+    assert_accessible(page, "welfare desk at 390 px")
