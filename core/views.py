@@ -84,7 +84,10 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     next_url = request.GET.get("next", "/")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         next_url = "/"
-    if request.user.is_authenticated:
+    # The language mail is written in is remembered only from our own pages: a link on another site
+    # (a cross-site GET, which browsers mark in Sec-Fetch-Site) may switch the cookie, not the account.
+    from_our_pages = request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+    if request.user.is_authenticated and from_our_pages:
         request.user.remember_language(code)
     response = redirect(next_url)
     response.set_cookie(

@@ -30,6 +30,11 @@ def test_the_language_picked_while_signed_in_is_remembered(client_as, personas):
     assert User.objects.get(pk=personas["worker"].pk).language == "it"
     client.get("/lingua/xx/?next=/")  # 404, changes nothing
     assert User.objects.get(pk=personas["worker"].pk).language == "it"
+    # A link on another site switches the page's language, not the account's.
+    client.get("/lingua/en/?next=/", HTTP_SEC_FETCH_SITE="cross-site")
+    assert User.objects.get(pk=personas["worker"].pk).language == "it"
+    client.get("/lingua/en/?next=/", HTTP_SEC_FETCH_SITE="same-origin")
+    assert User.objects.get(pk=personas["worker"].pk).language == "en"
 
 
 def test_signing_in_remembers_the_language_of_the_page(client, personas):
