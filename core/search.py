@@ -57,6 +57,13 @@ def search(queryset: models.QuerySet, text: str) -> models.QuerySet:
     return queryset
 
 
+def refold_search_text(model) -> None:
+    """Fold the stored search_text of every row of `model` (a migration's historical model too)."""
+    for pk, text in model.objects.values_list("pk", "search_text").iterator(chunk_size=2000):
+        if fold(text) != text:
+            model.objects.filter(pk=pk).update(search_text=fold(text))
+
+
 class SearchTextMixin(models.Model):
     """Keeps `search_text` in step with every save; the model says what goes in it with
     `build_search_text()`, which returns the text to search (stored folded: see fold())."""

@@ -21,6 +21,15 @@ class DirectoryFilterForm(forms.Form):
         self.fields["municipio"].choices = [("", _("Tutti i Municipi")), *municipi]
 
 
+def check_size_class(form: forms.BaseForm, cleaned: dict) -> None:
+    """A firm says its size class; nobody else has one (the model's constraint, said by the field)."""
+    kind, size = cleaned.get("kind"), cleaned.get("size_class")
+    if kind == OrganisationKind.FIRM and not size:
+        form.add_error("size_class", _("Indica la dimensione dell'impresa."))
+    if kind and kind != OrganisationKind.FIRM and size:
+        form.add_error("size_class", _("La dimensione si indica solo per le imprese."))
+
+
 class JoinRequestForm(forms.ModelForm):
     privacy_acknowledged = forms.BooleanField(
         label=_("Ho letto l'informativa sul trattamento dei dati personali"),
@@ -80,11 +89,7 @@ class JoinRequestForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind, size = cleaned.get("kind"), cleaned.get("size_class")
-        if kind == OrganisationKind.FIRM and not size:
-            self.add_error("size_class", _("Indica la dimensione dell'impresa."))
-        if kind and kind != OrganisationKind.FIRM and size:
-            self.add_error("size_class", _("La dimensione si indica solo per le imprese."))
+        check_size_class(self, cleaned)
         return cleaned
 
 
@@ -166,9 +171,5 @@ class OrganisationMembershipForm(OrganisationProfileForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind, size = cleaned.get("kind"), cleaned.get("size_class")
-        if kind == OrganisationKind.FIRM and not size:
-            self.add_error("size_class", _("Indica la dimensione dell'impresa."))
-        if kind and kind != OrganisationKind.FIRM and size:
-            self.add_error("size_class", _("La dimensione si indica solo per le imprese."))
+        check_size_class(self, cleaned)
         return cleaned

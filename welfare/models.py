@@ -263,6 +263,11 @@ class Plan(models.Model):
     def allows(self, category: str) -> bool:
         return category in self.categories
 
+    def can_be_deleted(self) -> bool:
+        """A firm's own plan that never moved money (no pool, no wallet): a mistake, removable without
+        a trace in the ledger."""
+        return not self.is_pooled and not self.accounts.exists()
+
     def tier_for(self, worker_category: str) -> "PlanTier | None":
         """The amount for that category of workers (case and spaces aside), else the one for everyone."""
         tiers = {tier.worker_category.casefold(): tier for tier in self.tiers.all()}

@@ -53,7 +53,7 @@ def plans_of(organisation) -> list[PlanSummary]:
             wallets=Wallet.objects.filter(plan=plan, worker__organisation=organisation).count(),
             tiers=list(plan.tiers.all()),
             uncovered=plan.categories_without_tier(counts),
-            can_delete=plan.organisation_id == organisation.pk and not plan.accounts.exists(),
+            can_delete=plan.organisation_id == organisation.pk and plan.can_be_deleted(),
         ))
     return summaries
 

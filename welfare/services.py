@@ -12,6 +12,7 @@ from datetime import date
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -126,11 +127,6 @@ def create_plan(
     return plan
 
 
-def can_delete_plan(plan: Plan) -> bool:
-    """A firm's own plan that never moved money (no pool, no wallet): a mistake, removable without trace in the ledger."""
-    return not plan.is_pooled and not plan.accounts.exists()
-
-
 @transaction.atomic(durable=True)
 def delete_plan(*, plan: Plan, organisation: Organisation, actor) -> None:
     """Remove a plan made by mistake. Once money has moved, the ledger keeps it: refused."""
@@ -140,7 +136,7 @@ def delete_plan(*, plan: Plan, organisation: Organisation, actor) -> None:
     plan = Plan.objects.select_for_update().filter(pk=plan.pk, organisation=organisation).first()
     if plan is None:
         raise NotEligible(_("Questo piano non c'è più: forse l'ha appena eliminato qualcun altro."))
-    if not can_delete_plan(plan):
+    if not plan.can_be_deleted():
         raise NotEligible(_("Il piano ha già versamenti o borsellini: non si può eliminare, il registro li conserva."))
     audit.record(actor=actor, action="welfare.plan.deleted", obj=plan, territory=plan.territory,
                  changes={"name": plan.name, "tiers": {t.worker_category: t.amount_cents for t in plan.tiers.all()}})
@@ -247,6 +243,12 @@ def _open_wallet_on_enrolment(*, plan: Plan, worker: Worker, actor) -> Wallet | 
             return _open_wallet(plan=plan, worker=worker, actor=actor)
     except PoolTooSmall:
         return None
+
+
+def categories_left_out(plan: Plan, organisation: Organisation) -> dict[str, int]:
+    """The organisation's worker categories (→ people) that `plan` has no amount for."""
+    counts = dict(Worker.objects.filter(organisation=organisation).values_list("category").annotate(n=Count("pk")))
+    return plan.categories_without_tier(counts)
 
 
 def plans_leaving_out(organisation: Organisation, workers: list[Worker]) -> list[tuple[Plan, dict[str, int]]]:

@@ -1,5 +1,4 @@
 import secrets
-from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -455,8 +454,7 @@ def plan_fund(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Versamento registrato.") + (
             " " + _("Credito assegnato a %(n)s lavoratori.") % {"n": opened} if opened else ""))
-    workers = list(Worker.objects.filter(organisation=organisation).only("category"))
-    if missing := plan.categories_without_tier(Counter(worker.category for worker in workers)):
+    if missing := services.categories_left_out(plan, organisation):
         messages.warning(request, _left_out_message(plan, missing))
     return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
 
@@ -476,9 +474,10 @@ def plan_delete(request: HttpRequest, slug: str, plan_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Piano «%(plan)s» eliminato.") % {"plan": plan.name})
         return redirect("welfare:organisation", territory=request.territory.slug, slug=organisation.slug)
+    can_delete = plan.can_be_deleted()
     return render(request, "welfare/plan_delete.html", {
-        "organisation": organisation, "plan": plan, "can_delete": services.can_delete_plan(plan),
-    }, status=200 if services.can_delete_plan(plan) else 409)
+        "organisation": organisation, "plan": plan, "can_delete": can_delete,
+    }, status=200 if can_delete else 409)
 
 
 @require_POST

@@ -3,12 +3,9 @@ from django.db import migrations
 
 def fold_search_text(apps, schema_editor):
     """search_text is now stored without accents (core.search.fold): fold what is already there."""
-    from core.search import fold
+    from core.search import refold_search_text
 
-    Model = apps.get_model("network", "Organisation")
-    for pk, text in Model.objects.values_list("pk", "search_text").iterator(chunk_size=2000):
-        if fold(text) != text:
-            Model.objects.filter(pk=pk).update(search_text=fold(text))
+    refold_search_text(apps.get_model("network", "Organisation"))
 
 
 class Migration(migrations.Migration):

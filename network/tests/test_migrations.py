@@ -35,3 +35,16 @@ def test_doubled_pending_requests_are_closed_with_an_audit_row_before_the_constr
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_stored_search_text_written_before_folding_is_refolded(territory):
+    from conftest import make_organisation
+    from core.search import refold_search_text
+    from network.models import Organisation
+
+    university = make_organisation(territory, "Università di Milano-Bicocca")
+    Organisation.objects.filter(pk=university.pk).update(search_text="università di milano-bicocca")  # as stored before
+    refold_search_text(Organisation)
+    assert Organisation.objects.get(pk=university.pk).search_text == "universita di milano-bicocca"
+    assert list(Organisation.objects.search("universita")) == [university]

@@ -129,3 +129,26 @@ def test_cancelling_and_redeeming_one_voucher_at_once_leaves_one_outcome(territo
     assert worker.wallets.get().account.balance_cents == 100000 - 1000 * (10 - cancelled)
     assert ledger.payable_account(provider).balance_cents == 1000 * (10 - cancelled)
     assert ledger.verify() == []
+
+
+@concurrent
+def test_a_payment_and_a_deletion_of_one_plan_at_once_never_both_happen(territory, firm):
+    # Both take the participant's row first: one waits, then sees what the other did.
+    from welfare.models import Plan, Transfer
+
+    for n in range(10):
+        plan = make_plan(firm, name=f"Piano conteso {n}", fund_cents=0)
+
+        def act(what, plan=plan, n=n):
+            if what == "fund":
+                services.fund_plan(plan=plan, organisation=firm, amount_cents=1000, key=f"race-{n}", actor=None)
+            else:
+                services.delete_plan(plan=plan, organisation=firm, actor=None)
+            return what
+
+        results, errors = _at_once(act, ["fund", "delete"], workers=2)
+        assert all(isinstance(error, services.NotEligible) for error in errors), errors  # refused, never a 500
+        assert len(errors) == 1
+        funded = Transfer.objects.filter(key__endswith=f":race-{n}").exists()
+        assert funded != (not Plan.objects.filter(pk=plan.pk).exists())  # exactly one of the two happened
+    assert ledger.verify() == []
