@@ -301,10 +301,11 @@ class Generator:
             first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(SURNAMES)
             email = f"{slugify(first)}.{slugify(last)}.{n}@lavoro.example.org"
             when = joined + timedelta(minutes=n)
-            users.append((first_user_id + n, email, UNUSABLE_PASSWORD, first, last, False, False, True, when))
+            users.append((first_user_id + n, email, UNUSABLE_PASSWORD, first, last, False, False, True, when, ""))
             roles.append((first_role_id + n, first_user_id + n, Role.Kind.WORKER.value, self.territory.pk, firm.pk, when))
         user_columns = [
-            "id", "email", "password", "first_name", "last_name", "is_superuser", "is_staff", "is_active", "date_joined"
+            "id", "email", "password", "first_name", "last_name", "is_superuser", "is_staff", "is_active", "date_joined",
+            "language",  # blank: the site's own language (core.mail.recipient_language)
         ]
         insert_rows(User, user_columns, users)
         insert_rows(Role, ["id", "user_id", "kind", "territory_id", "organisation_id", "created_at"], roles)
