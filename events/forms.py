@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.forms import RowsChoiceField
 from network.models import Organisation
 
 from .models import Event, Idea, Question, Session, WorkingTable
@@ -156,6 +157,7 @@ class EventForm(forms.ModelForm):
             "registration_closes_at": DateTimeLocalInput(),
             "organisers": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"organisers": RowsChoiceField}
         # Both "45,4642" and "45.4642" are read as coordinates, in either language.
         localized_fields = ["latitude", "longitude"]
         help_texts = {

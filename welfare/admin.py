@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.db import models
+
+from core.forms import RowsChoiceField
 
 from .models import FringeThreshold, ProviderProposal, Service, Terms, Transfer
 
@@ -9,6 +12,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["territory", "category", "is_published"]
     search_fields = ["title", "provider__name"]
     prepopulated_fields = {"slug": ["title"]}
+    formfield_overrides = {models.ManyToManyField: {"form_class": RowsChoiceField}}
 
 
 @admin.register(FringeThreshold)

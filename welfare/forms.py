@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale
+from core.forms import RowsChoiceField
 from core.models import Municipio
 
 from .models import Category, Delivery, Plan, ProviderProposal, Service, Worker
@@ -114,6 +115,7 @@ class ServiceForm(forms.ModelForm):
         fields = ["title", "slug", "description", "category", "delivery", "municipi", "address", "latitude",
                   "longitude", "minutes_saved", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5}), "municipi": forms.CheckboxSelectMultiple}
+        field_classes = {"municipi": RowsChoiceField}
 
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)

@@ -595,3 +595,14 @@ def test_a_stale_form_whose_session_was_deleted_meanwhile_says_so(client_as, per
     assert client.post(edit_url(event), again).status_code == 302
     event.refresh_from_db()
     assert event.capacity == 120 and not event.sessions.exists()
+
+
+@pytest.mark.django_db
+def test_an_organiser_id_no_row_can_have_is_refused_like_any_unknown_one(client_as, personas, territory, firm):
+    event = make_event(territory)
+    client = client_as(personas["coordinator"])
+    for tampered in (str(2**70), str(-(2**64)), "1e3"):
+        response = client.post(edit_url(event), form_data(client, edit_url(event), organisers=[str(firm.pk), tampered]))
+        assert response.status_code == 422, tampered
+        assert 'id="id_organisers-error"' in response.content.decode()
+    assert not event.organisers.exists()

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import make_organisation
+from conftest import make_organisation, make_user
 from core.models import AuditLog
 from welfare import services
 from welfare.models import Category, Order, Plan, ProviderProposal, RefundRequest, Worker
@@ -550,3 +550,33 @@ def test_a_plan_amount_for_a_named_worker_is_refused(client_as, territory, firm,
         assert refused.status_code == 422 and "è il nome di un lavoratore" in refused.content.decode()
     assert not Plan.objects.filter(name="Piano sbagliato").exists()
     assert admin.post(f"{FIRM}/welfare/piani/nuovo/", {**form, "tiers": "impiegati: 300\nquadri: 500"}).status_code == 302
+
+
+def test_a_provider_publishes_a_service_for_the_municipi_it_serves(client_as, world, personas, territory, coop):
+    client = client_as(personas["provider_staff"])
+    url = f"/milano/organizzazioni/{coop.slug}/fornitore/servizi/nuovo/"
+    two, five = (str(territory.municipi.get(number=n).pk) for n in (2, 5))
+    data = {"title": "Assistenza domiciliare", "description": "A casa, anche la sera.", "category": "f_ter",
+            "slug": "assistenza-domiciliare", "delivery": "at_home", "price": "45,00", "municipi": [two, five], "is_published": "on"}
+    for tampered in (str(2**70), "-" + str(2**70), "due"):
+        refused = client.post(url, {**data, "municipi": [two, tampered]})
+        assert refused.status_code == 422, tampered
+        assert 'id="municipi-error"' in refused.content.decode()
+    assert not coop.services.filter(title="Assistenza domiciliare").exists()
+    saved = client.post(url, data)
+    assert saved.status_code == 302
+    service = coop.services.get(title="Assistenza domiciliare")
+    assert {m.number for m in service.municipi.all()} == {2, 5}
+
+
+def test_the_admin_refuses_a_municipio_id_no_row_can_have(client_as, world, territory):
+    staff = make_user("staff@example.org", with_totp=True)
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    service = world["service"]
+    url = f"/admin/welfare/service/{service.pk}/change/"
+    client = client_as(staff)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"title": service.title, "municipi": [str(2**70)]})
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+    assert not service.municipi.exists()
