@@ -209,6 +209,16 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
     tier = plan.tier_for(worker.category)
     if tier is None:
         return None  # The plan is for other categories of workers.
+    pool = ledger.pool_account(plan, worker.organisation)
+    # The pool's row before the wallet's: open_wallets holds the pool while it opens one wallet after
+    # another, and a category change that inserted this wallet first and then waited for the pool
+    # deadlocked with it on PostgreSQL. Looked up again under the lock: the other may have opened it.
+    pool.balance_cents = (
+        Account.objects.select_for_update(no_key=True).values_list("balance_cents", flat=True).get(pk=pool.pk)
+    )
+    existing = Wallet.objects.filter(plan=plan, worker=worker).select_related("account").first()
+    if existing is not None:
+        return existing
     try:
         with transaction.atomic():
             account = Account.objects.create(territory=plan.territory, kind=Account.Kind.WALLET, plan=plan)
@@ -217,7 +227,6 @@ def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
         # wallet_one_per_plan: another request (a payment opening wallets, a category change) opened
         # it a moment ago, credited by that request. Theirs is the wallet.
         return Wallet.objects.select_related("account").get(plan=plan, worker=worker)
-    pool = ledger.pool_account(plan, worker.organisation)
     try:
         ledger.post_transfer(
             territory=plan.territory, kind=Transfer.Kind.ALLOCATION, key=f"allocation:{wallet.pk}", actor=actor,

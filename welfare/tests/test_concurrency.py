@@ -152,3 +152,30 @@ def test_a_payment_and_a_deletion_of_one_plan_at_once_never_both_happen(territor
         funded = Transfer.objects.filter(key__endswith=f":race-{n}").exists()
         assert funded != (not Plan.objects.filter(pk=plan.pk).exists())  # exactly one of the two happened
     assert ledger.verify() == []
+
+
+@concurrent
+def test_a_category_change_and_opening_wallets_at_once_credit_the_worker_once(territory, firm):
+    # A worker enrolled before the plan existed has no wallet in it; the admin opening the plan's
+    # wallets and a change of the worker's category both open it. The unique wallet per plan and
+    # worker decides: the one that loses uses the winner's wallet and moves no money.
+    from welfare.models import Transfer, Wallet
+
+    ensure_thresholds()
+    for n in range(10):
+        worker = enrol(firm, n, category="quadri")
+        plan = make_plan(firm, name=f"Piano {n}", tiers={"quadri": 40000, "impiegati": 30000}, fund_cents=400000)
+
+        def act(what, worker=worker, plan=plan):
+            if what == "change":
+                return services.change_worker_category(worker=worker, category="impiegati", actor=None)
+            return services.open_wallets(plan=plan, organisation=firm, actor=None)
+
+        _results, errors = _at_once(act, ["change", "open"], workers=2)
+        assert errors == []
+        wallet = Wallet.objects.select_related("account").get(plan=plan, worker=worker)
+        # The amount of the category it was opened for: before the change (open first) or after.
+        assert wallet.account.balance_cents in (40000, 30000)
+        assert Transfer.objects.filter(kind=Transfer.Kind.ALLOCATION, key=f"allocation:{wallet.pk}").count() == 1
+        assert Wallet.objects.filter(worker=worker).count() == n + 1
+    assert ledger.verify() == []
