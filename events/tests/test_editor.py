@@ -606,3 +606,37 @@ def test_an_organiser_id_no_row_can_have_is_refused_like_any_unknown_one(client_
         assert response.status_code == 422, tampered
         assert 'id="id_organisers-error"' in response.content.decode()
     assert not event.organisers.exists()
+
+
+@pytest.mark.django_db
+def test_the_mails_of_a_moved_event_are_queued_together_and_the_worker_sends_them(
+    territory, personas, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = make_event(territory, capacity=2, starts_at=timezone.now() + timedelta(days=10))
+    registrations = [services.register_attendee(event=event, data=person(n)) for n in range(3)]  # 2 seated, 1 waiting
+    DBTaskResult.objects.all().delete()
+    later = event.starts_at + timedelta(days=1)
+    data = {field: getattr(event, field) for field in services.EVENT_FIELDS} | {
+        "starts_at": later, "ends_at": later + timedelta(hours=6)}
+    saved = services.save_event(territory=territory, event=event, data=data, organisers=[], sessions=[], tables=[],
+                                questions=[], deleted=[], actor=personas["coordinator"])
+    assert saved.informed == 3
+
+    changed = DBTaskResult.objects.filter(task_path="events.tasks.send_registration_mail", args_kwargs__args__1="changed")
+    assert sorted(row.args_kwargs["args"][0] for row in changed.ready()) == sorted(r.pk for r in registrations)
+    reminders = DBTaskResult.objects.filter(task_path="events.tasks.send_reminder", run_after=later - timedelta(days=1))
+    assert sorted(row.args_kwargs["args"][0] for row in reminders) == sorted(r.pk for r in registrations[:2])
+    # What the worker does with each row it picks (its own loop closes the test's connection); a
+    # mail rendered by one task is sent by the next.
+    done = set()
+    while ready := [row for row in DBTaskResult.objects.ready() if row.pk not in done]:
+        for row in ready:
+            with django_capture_on_commit_callbacks(execute=True):
+                row.task.call(*row.args_kwargs["args"])
+            done.add(row.pk)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in registrations)
+    assert all(m.subject.startswith("Cambiamento:") for m in mail.outbox)
