@@ -1,5 +1,6 @@
 """What each audit action means, for people reading the log (the code stays in the row and the filter)."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
@@ -10,6 +11,7 @@ ACTION_LABELS = {
     "event.tables_assigned": _("Tavoli assegnati dalle preferenze"),
     "event.tables_notified": _("Email dei tavoli inviate"),
     "idea.hidden": _("Idea nascosta"),
+    "idea.shown": _("Idea mostrata di nuovo"),
     "join_request.submitted": _("Richiesta di adesione inviata"),
     "join_request.approved": _("Richiesta di adesione approvata"),
     "join_request.rejected": _("Richiesta di adesione respinta"),
@@ -48,7 +50,8 @@ ACTION_LABELS = {
     "welfare.refund.requested": _("Rimborso chiesto"),
     "welfare.refund.approved": _("Rimborso approvato"),
     "welfare.refund.rejected": _("Rimborso respinto"),
-    "welfare.service.created": _("Servizio pubblicato"),
+    "welfare.service.created": _("Servizio creato"),
+    "welfare.service.changed": _("Servizio modificato"),
     "welfare.provider.proposed": _("Fornitore proposto"),
     "welfare.provider.invited": _("Fornitore proposto invitato"),
     "welfare.provider.declined": _("Fornitore proposto archiviato"),
@@ -56,25 +59,94 @@ ACTION_LABELS = {
 }
 
 
+# What the keys of `changes` mean; a key naming a field of the row's model takes the field's own name.
+CHANGE_LABELS = {
+    "admin": _("amministratore"),
+    "amount_cents": _("importo"),
+    "categories": _("categorie ammesse"),
+    "category": _("categoria"),
+    "created": _("creato"),
+    "emails": _("email"),
+    "fee_cents": _("commissione della rete"),
+    "gross_cents": _("totale"),
+    "has_dependent_children": _("figli a carico"),
+    "name": _("nome"),
+    "new_account": _("nuovo account"),
+    "organisation": _("organizzazione"),
+    "phone": _("telefono"),
+    "pooled": _("piano della rete"),
+    "reason": _("motivo"),
+    "registrants_informed": _("iscritti avvisati"),
+    "registrations": _("iscrizioni"),
+    "satisfied": _("preferenze soddisfatte"),
+    "seated": _("persone sedute"),
+    "service": _("servizio"),
+    "summary": _("sintesi"),
+    "table": _("tavolo"),
+    "text": _("testo"),
+    "tiers": _("importi per categoria"),
+    "to_wallet": _("al borsellino"),
+    "unseated": _("persone senza tavolo"),
+    "user": _("utente"),
+    "wallet": _("borsellino"),
+    "wallets": _("borsellini"),
+    "wallets_emptied": _("borsellini svuotati"),
+    "website": _("sito web"),
+}
+# Keys whose values (or whose mapping's values) are amounts in cents.
+MONEY_KEYS = {"tiers"}
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def describe_changes(changes) -> list[tuple[str, str]]:
-    """The `changes` of a row as (what, how) pairs: `[old, new]` reads "old → new", a list its items."""
+def describe_changes(changes, *, model=None, organisation_names: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """The `changes` of a row as (what, how) pairs for people: `[old, new]` reads "old → new", amounts in
+    euros, yes/no in words, an organisation by its name when `organisation_names` has it. `model` is the
+    row's model, whose fields name the keys that are fields."""
     if not isinstance(changes, dict):
         return [("", str(changes))] if changes else []
+    names = organisation_names or {}
     described = []
     for key, value in changes.items():
+        money = key.endswith("_cents") or key in MONEY_KEYS
+
+        def show(item, money=money, key=key):
+            if key == "organisation" and isinstance(item, int):
+                return names.get(item, str(item))
+            return _value(item, money=money)
+
         if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
-            text = f"{_blank(value[0])} → {_blank(value[1])}"
+            text = f"{show(value[0])} → {show(value[1])}"
         elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value)
+            text = ", ".join(show(v) for v in value) or "—"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k or _('tutti')}: {show(v)}" for k, v in value.items()) or "—"
         else:
-            text = _blank(value)
-        described.append((key.replace("_", " "), text))
+            text = show(value)
+        described.append((_key_label(key, model), text))
     return described
 
 
-def _blank(value) -> str:
-    return "—" if value in (None, "", [], {}) else str(value)
+def _key_label(key: str, model) -> str:
+    if key in CHANGE_LABELS:
+        return str(CHANGE_LABELS[key])
+    if model is not None:
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except FieldDoesNotExist:
+            pass
+    return key.replace("_", " ")
+
+
+def _value(value, *, money: bool) -> str:
+    from .money import euros
+
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return str(_("sì") if value else _("no"))
+    if money and isinstance(value, int):
+        return euros(value)
+    return str(value)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -103,7 +104,20 @@ class AuditLog(models.Model):
 
     @property
     def described_changes(self) -> list[tuple[str, str]]:
-        return describe_changes(self.changes)
+        return self.describe_changes()
+
+    def describe_changes(self, organisation_names: dict[int, str] | None = None) -> list[tuple[str, str]]:
+        try:
+            model = apps.get_model(self.object_type) if self.object_type else None
+        except (LookupError, ValueError):
+            model = None  # a model since removed, or a free-form type
+        return describe_changes(self.changes, model=model, organisation_names=organisation_names)
+
+    def organisation_ids(self) -> set[int]:
+        """The organisations `changes` names by id, for describe_changes to name them."""
+        value = self.changes.get("organisation") if isinstance(self.changes, dict) else None
+        values = value if isinstance(value, list) else [value]
+        return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
 
 
 class Page(models.Model):

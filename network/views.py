@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context
 from django.template.loader import get_template
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
+from core.audit_labels import ACTION_LABELS
 from core.cache import fragments, public_data, public_page, public_pages_version
 from core.links import slug_url_maker
 from core.models import AuditLog, Municipio
@@ -290,11 +292,27 @@ def reject_join_request(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW_AUDIT_LOG, territory=request.territory)
     entries = AuditLog.objects.in_territory(request.territory).for_coordinators()
-    action = request.GET.get("action", "").strip()
+    action = request.GET.get("action", "").strip()[:100]
     if action:
         entries = entries.filter(action__startswith=action)
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    if text:
+        # What people type: a word of the action's name in their language, of who did it or of what.
+        folded = text.casefold()
+        actions = [code for code, label in ACTION_LABELS.items() if folded in str(label).casefold()]
+        entries = entries.filter(
+            Q(action__in=actions) | Q(actor_label__icontains=text) | Q(object_repr__icontains=text)
+            | Q(action__icontains=text)
+        )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "network/audit_log.html", {"page": page, "action": action})
+    ids = set().union(*(entry.organisation_ids() for entry in page.object_list))
+    names = dict(Organisation.objects.filter(pk__in=ids, territory=request.territory).values_list("pk", "name"))
+    for entry in page.object_list:
+        entry.details = entry.describe_changes(names)
+    query = QueryDict(mutable=True)
+    query.update({k: v for k, v in {"action": action, "q": text}.items() if v})
+    return render(request, "network/audit_log.html",
+                  {"page": page, "action": action, "q": text, "query": query.urlencode()})
 
 
 @require_safe

@@ -223,8 +223,9 @@ def statement_csv(statement: Statement) -> HttpResponse:
                      order.get_category_display(), _decimal(order.amount_cents)])
     rows.append([])
     rows.append([_("Totale"), "", "", "", _decimal(statement.gross_cents)])
-    rows.append([_("Commissione della rete"), "", "", f"{statement.fee_basis_points / 100:.2f}%".replace(".", ","),
-                 _decimal(statement.fee_cents)])
+    # The rate in the row's label: a column of its own under "Categoria" read as a category.
+    rate = f"{statement.fee_basis_points / 100:.2f}%".replace(".", ",")
+    rows.append([_("Commissione della rete (%(rate)s)") % {"rate": rate}, "", "", "", _decimal(statement.fee_cents)])
     rows.append([_("Netto dovuto"), "", "", "", _decimal(statement.net_cents)])
     response = HttpResponse(csv_bytes(rows), content_type="text/csv; charset=utf-8")
     name = f"rendiconto-{statement.provider.slug}-{statement.year}-{statement.month:02d}.csv"

@@ -286,5 +286,48 @@ def test_the_audit_log_reads_as_sentences_with_old_and_new_values(coordinator, t
                  territory=territory, changes={"website": ["", "https://scheda.example.org"], "phone": ["02 1", "02 2"]})
     page = coordinator.get(reverse("network:audit_log", kwargs={"territory": "milano"})).content.decode()
     assert "Scheda dell&#x27;organizzazione modificata" in page
-    assert "<strong>website</strong>: — → https://scheda.example.org" in page
+    assert "<strong>sito web</strong>: — → https://scheda.example.org" in page
     assert "{&#x27;website&#x27;" not in page  # no Python dictionary on the page
+
+
+def test_the_audit_log_shows_amounts_names_and_fields_as_people_say_them(coordinator, territory, firm):
+    from welfare.tests.factories import make_plan
+
+    make_plan(firm, name="Piano dei quadri", tiers={"quadri": 80000, "": 30050}, fund_cents=180050)
+    log = reverse("network:audit_log", kwargs={"territory": "milano"})
+    page = coordinator.get(log).content.decode()
+    assert "<strong>importi per categoria</strong>: quadri: 800,00\N{NO-BREAK SPACE}€, tutti: 300,50\N{NO-BREAK SPACE}€" in page
+    assert "<strong>importo</strong>: 1.800,50\N{NO-BREAK SPACE}€" in page
+    assert f"<strong>organizzazione</strong>: {firm.name}" in page
+    assert "<strong>piano della rete</strong>: no" in page
+    assert "amount cents" not in page and "180050" not in page
+
+    # A word of the action's name finds it, as does a word of its object.
+    found = coordinator.get(log, {"q": "versamento"}).content.decode()
+    assert "Versamento nel piano" in found and "Piano welfare creato" not in found
+    assert "Piano welfare creato" in coordinator.get(log, {"q": "quadri"}).content.decode()
+    assert "Nessuna attività corrisponde" in coordinator.get(log, {"q": "nessunaparola"}).content.decode()
+    assert coordinator.get(log, {"q": "\x00" * 5, "page": "abc"}).status_code == 200
+
+
+def test_every_audit_action_the_code_records_has_a_name_for_people():
+    import re
+    from pathlib import Path
+
+    from core.audit_labels import ACTION_LABELS
+    from events.models import Registration
+    from welfare.models import ProviderProposal, RefundRequest
+
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for path in root.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for call in re.findall(r"audit\.record\((.*?)\)\n", path.read_text(), flags=re.S):
+            recorded |= set(re.findall(r'(?<![f{])"([a-z_]+\.[a-z_.]+)"', call))
+    recorded |= {f"registration.{s}" for s in Registration.Status.values}
+    recorded |= {f"registration.promoted_{s}" for s in ("confirmed", "offered")}
+    recorded |= {f"welfare.refund.{s}" for s in RefundRequest.Status.values if s != "pending"}
+    recorded |= {f"welfare.provider.{s}" for s in ProviderProposal.Status.values if s != "new"}
+    assert len(recorded) > 40
+    assert sorted(recorded - set(ACTION_LABELS)) == []

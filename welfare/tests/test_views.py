@@ -233,7 +233,10 @@ def test_the_provider_redeems_by_typed_code_and_gets_its_statement(client_as, wo
     assert "già utilizzato il" in again.content.decode() and "Doposcuola del quartiere per" in again.content.decode()
     month = timezone.localdate()
     csv = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.csv")
-    assert order.code in csv.content.decode("utf-8-sig") and "120,00" in csv.content.decode("utf-8-sig")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Codice voucher;Utilizzato il;Servizio;Categoria;Importo (euro)"
+    assert any(line.startswith(f"{order.code};") and line.endswith(";120,00") for line in lines)
+    assert "Commissione della rete (0,00%);;;;0,00" in lines  # the rate in its label, not under "Categoria"
     pdf = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.pdf")
     assert pdf["Content-Type"] == "application/pdf"
 
