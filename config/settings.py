@@ -164,7 +164,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "30/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
-ACCOUNT_RATE_LIMITS_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+if not env_bool("RATELIMIT_ENABLED", True):
+    ACCOUNT_RATE_LIMITS = False  # allauth's own switch: every limit of sign-in, reset and change off
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MIRE"
 

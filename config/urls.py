@@ -17,3 +17,6 @@ urlpatterns = [
     # Last: its "<territory>/" catches any other first segment.
     path("", include("core.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# allauth renders its rate-limited answers with this (Django itself has no 429 handler).
+handler429 = "core.views.too_many_requests"

@@ -1,6 +1,7 @@
 """Form fields shared by the apps' forms."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 # The largest id a row can have (a signed 64-bit primary key, as in core.api.RowId).
 MAX_ROW_ID = 2**63 - 1
@@ -25,3 +26,26 @@ class RowsChoiceField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
                 )
         return super()._check_values(value)
+
+
+def posted_id(value: str | None) -> int:
+    """A row id sent in a form's plain field (a button's value, a radio), or 0 when it is not one.
+
+    Looking a row up by 0 finds nothing (a 404); Django's lookup itself raised ValueError, a server
+    error, for "abc" or "1e3". An id past 64 bits also finds nothing: Django answers that lookup empty.
+    """
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+class HiddenFieldErrors:
+    """A form mixin: errors of its hidden fields (a form left open too long, or tampered with) are
+    said with the form's own errors, since a hidden field has no place to show them."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if any(name in self.fields and self.fields[name].widget.is_hidden for name in self.errors):
+            self.add_error(None, forms.ValidationError(
+                _("Il modulo non è più valido (forse è rimasto aperto a lungo): ricarica la pagina e riprova."),
+                code="stale_form",
+            ))

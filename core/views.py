@@ -96,3 +96,15 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+# allauth's sign-in limits: the longest of their windows (settings.ACCOUNT_RATE_LIMITS).
+ACCOUNT_LIMIT_MINUTES = 5
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """What allauth answers when a sign-in, password reset or password change is rate limited
+    (it looks this view up as the URLconf's handler429)."""
+    response = render(request, "429.html", {"retry_after_minutes": ACCOUNT_LIMIT_MINUTES}, status=429)
+    response["Retry-After"] = str(ACCOUNT_LIMIT_MINUTES * 60)
+    return response

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.forms import RowsChoiceField
+from core.forms import HiddenFieldErrors, RowsChoiceField
 from network.models import Organisation
 
 from .models import Event, Idea, Question, Session, WorkingTable
@@ -126,6 +126,25 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format=DATETIME_LOCAL)
 
 
+# An event's dates: a typo of the year (0001, 20026) is refused rather than stored. Year 1 in Rome
+# is before year 1 in UTC, which Python cannot represent: the form raised OverflowError, a server error.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class EventDateTimeField(forms.DateTimeField):
+    def to_python(self, value):
+        try:
+            result = super().to_python(value)
+        except OverflowError:
+            result = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+        if result is not None and not FIRST_YEAR <= result.year <= LAST_YEAR:
+            raise ValidationError(
+                _("Indica una data tra il %(first)s e il %(last)s."), code="year_out_of_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        return result
+
+
 def _local_datetimes(form: forms.BaseForm) -> None:
     # includes/field.html prints a field's value as is, and a datetime-local input only takes
     # "2026-11-28T09:30" in local time: give the initial values in that shape.
@@ -136,7 +155,7 @@ def _local_datetimes(form: forms.BaseForm) -> None:
             form.initial[name] = value.strftime(DATETIME_LOCAL + (":%S" if value.second else ""))
 
 
-class EventForm(forms.ModelForm):
+class EventForm(HiddenFieldErrors, forms.ModelForm):
     """An event's own fields. Seats taken are checked again by the service, under the event's lock."""
 
     class Meta:
@@ -157,7 +176,10 @@ class EventForm(forms.ModelForm):
             "registration_closes_at": DateTimeLocalInput(),
             "organisers": forms.CheckboxSelectMultiple,
         }
-        field_classes = {"organisers": RowsChoiceField}
+        field_classes = {
+            "organisers": RowsChoiceField, "starts_at": EventDateTimeField, "ends_at": EventDateTimeField,
+            "registration_opens_at": EventDateTimeField, "registration_closes_at": EventDateTimeField,
+        }
         # Both "45,4642" and "45.4642" are read as coordinates, in either language.
         localized_fields = ["latitude", "longitude"]
         help_texts = {
@@ -252,7 +274,7 @@ class EventForm(forms.ModelForm):
             self.add_error("slug", _("Un altro evento di questo territorio usa già questo identificativo."))
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(HiddenFieldErrors, forms.ModelForm):
     class Meta:
         model = Session
         fields = ["title", "starts_at", "ends_at", "room", "speakers", "description"]
@@ -260,6 +282,7 @@ class SessionForm(forms.ModelForm):
             "starts_at": DateTimeLocalInput(), "ends_at": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"starts_at": EventDateTimeField, "ends_at": EventDateTimeField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -273,7 +296,7 @@ class SessionForm(forms.ModelForm):
         return cleaned
 
 
-class WorkingTableForm(forms.ModelForm):
+class WorkingTableForm(HiddenFieldErrors, forms.ModelForm):
     facilitator_email = forms.EmailField(
         label=_("Email del facilitatore"), required=False,
         help_text=_("Una persona con un ruolo nella rete di questo territorio. Vuoto: nessun facilitatore."),
@@ -314,7 +337,7 @@ class WorkingTableForm(forms.ModelForm):
         return cleaned
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(HiddenFieldErrors, forms.ModelForm):
     CHOICE_KINDS = {Question.Kind.SINGLE, Question.Kind.MULTIPLE}
 
     choices_text = forms.CharField(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, can_facilitate, require
+from core.forms import posted_id
 from core.models import AuditLog
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
@@ -206,7 +207,7 @@ def accept_offer(request: HttpRequest, token) -> HttpResponse:
 @require_POST
 def choose_table(request: HttpRequest, token) -> HttpResponse:
     reg = _registration(token)
-    table = get_object_or_404(WorkingTable, pk=request.POST.get("table") or 0, event=reg.event)
+    table = get_object_or_404(WorkingTable, pk=posted_id(request.POST.get("table")), event=reg.event)
     if reg.event.table_mode != Event.TableMode.FIRST_COME:
         messages.error(request, _("I tavoli di questo evento li assegna il coordinamento."))
         return redirect("events:registration", token=token)
@@ -336,9 +337,9 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
         count = services.notify_tables(event=event, actor=request.user)
         messages.success(request, _("Abbiamo scritto a %(count)s persone il loro tavolo.") % {"count": count})
     elif action == "move":
-        registration = get_object_or_404(Registration, pk=request.POST.get("registration") or 0, event=event)
+        registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
         table_id = request.POST.get("table")
-        table = get_object_or_404(WorkingTable, pk=table_id, event=event) if table_id else None
+        table = get_object_or_404(WorkingTable, pk=posted_id(table_id), event=event) if table_id else None
         try:
             services.move_to_table(registration=registration, table=table, actor=request.user)
             messages.success(request, _("Tavolo cambiato per %(name)s.") % {"name": registration.full_name})
@@ -650,7 +651,7 @@ def table_board(request: HttpRequest, slug: str, table_id: int) -> HttpResponse:
     if request.method == "POST":
         if not can_moderate:
             raise PermissionDenied
-        idea = get_object_or_404(Idea, pk=request.POST.get("idea") or 0, table=table)
+        idea = get_object_or_404(Idea, pk=posted_id(request.POST.get("idea")), table=table)
         hidden = request.POST.get("hidden") == "1"
         services.set_idea_hidden(idea=idea, hidden=hidden, actor=request.user)
         messages.success(request, _("Idea nascosta.") if hidden else _("Idea di nuovo visibile."))

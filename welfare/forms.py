@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale
-from core.forms import RowsChoiceField
+from core.forms import HiddenFieldErrors, RowsChoiceField
 from core.models import Municipio
 
 from .models import Category, Delivery, Plan, ProviderProposal, Service, Worker
@@ -193,7 +193,7 @@ class PlanForm(forms.Form):
         return data
 
 
-class FundForm(forms.Form):
+class FundForm(HiddenFieldErrors, forms.Form):
     amount = EurosField(label=_("Importo da versare (euro)"))
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -202,7 +202,7 @@ class WorkerForm(forms.Form):
     first_name = forms.CharField(label=_("Nome"), max_length=100)
     last_name = forms.CharField(label=_("Cognome"), max_length=100)
     tax_code = forms.CharField(label=_("Codice fiscale"), max_length=20)
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=254)  # Worker.email and the account's
     category = forms.CharField(label=_("Categoria di lavoratori"), max_length=60, required=False,
                                widget=forms.TextInput(attrs={"list": "worker-categories"}),
                                help_text=_("Come nelle quote del piano (per esempio «impiegati»); vuota per tutti."))
@@ -297,6 +297,8 @@ class WorkerImportForm(forms.Form):
                     errors.append(str(_("%(field)s mancante o troppo lungo") % {"field": label}))
             try:
                 validate_email(values.get("email", ""))
+                if len(values["email"]) > 254:  # validate_email does not look at the length
+                    raise ValidationError("too long")
             except ValidationError:
                 errors.append(str(_("email non valida")))
             if len(values.get("category", "")) > 60:
@@ -322,7 +324,7 @@ class ChildrenForm(forms.Form):
     )
 
 
-class RefundForm(forms.Form):
+class RefundForm(HiddenFieldErrors, forms.Form):
     wallet = forms.TypedChoiceField(label=_("Piano"), coerce=int)
     category = forms.ChoiceField(
         label=_("Categoria della spesa"),

@@ -241,3 +241,26 @@ def test_colleagues_behind_one_office_address_are_not_locked_out_by_each_others_
         sign_in(client, person.email, "tentativo-sbagliato")
     assert sign_in(client, colleagues[11].email).status_code == 302
     assert is_signed_in(client)
+
+
+def test_too_many_sign_ins_from_one_address_get_a_page_that_says_when_to_retry(client, member):
+    # settings.ACCOUNT_RATE_LIMITS["login_failed"]: 30 a minute per address, whatever the account.
+    for n in range(30):
+        assert sign_in(client, f"persona{n}@example.org", "sbagliata").status_code == 200
+    response = sign_in(client, "ancora@example.org", "sbagliata")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"
+    assert "Riprova tra 5 minuti" in response.content.decode()
+
+
+def test_too_many_password_changes_get_the_same_page(client, member):
+    client.force_login(member)
+    url = reverse("account_change_password")
+    data = {"oldpassword": "sbagliata", "password1": "Nuova-Passw0rd-123", "password2": "Nuova-Passw0rd-123"}
+    statuses = [client.post(url, data).status_code for _attempt in range(6)]
+    assert statuses[:5] == [200] * 5 and statuses[5] == 429
+
+
+def test_lifting_the_limits_lifts_the_sign_in_ones_too(settings, client, member):
+    settings.ACCOUNT_RATE_LIMITS = False  # what RATELIMIT_ENABLED=false sets (config/settings.py)
+    assert all(sign_in(client, f"p{n}@example.org", "sbagliata").status_code == 200 for n in range(35))

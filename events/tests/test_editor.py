@@ -274,6 +274,12 @@ def test_the_slug_comes_from_the_title_and_stays_unique_in_the_territory(client_
     ({"sessions-0-title": "Apertura", "sessions-0-starts_at": local(START + timedelta(days=1)),
       "sessions-0-ends_at": local(START + timedelta(days=1, hours=1))},
      "sessions-0-starts_at", "La sessione deve stare dentro l&#x27;evento"),
+    ({"starts_at": "0001-01-01T00:00"}, "starts_at", "Indica una data tra il 2000 e il 2100"),
+    ({"ends_at": "9999-12-31T23:59"}, "ends_at", "Indica una data tra il 2000 e il 2100"),
+    ({"registration_opens_at": "0001-01-01T01:00"}, "registration_opens_at", "Indica una data tra il 2000 e il 2100"),
+    ({"registration_closes_at": "0001-01-01"}, "registration_closes_at", "Indica una data tra il 2000 e il 2100"),
+    ({"sessions-0-title": "Apertura", "sessions-0-starts_at": "0001-01-01T00:00",
+      "sessions-0-ends_at": local(START + timedelta(hours=1))}, "sessions-0-starts_at", "Indica una data tra il 2000"),
 ])
 def test_bad_input_is_refused_next_to_its_field_and_nothing_is_saved(
     client_as, personas, territory, other_coordinator, changes, field, message
@@ -640,3 +646,16 @@ def test_the_mails_of_a_moved_event_are_queued_together_and_the_worker_sends_the
             done.add(row.pk)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in registrations)
     assert all(m.subject.startswith("Cambiamento:") for m in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_a_tampered_hidden_field_of_the_editor_is_said_and_saves_nothing(client_as, personas, territory):
+    event = make_event(territory)
+    client = client_as(personas["coordinator"])
+    for version in ("abc", "-1"):
+        data = form_data(client, edit_url(event), title="Titolo nuovo", edit_version=version)
+        response = client.post(edit_url(event), data)
+        assert response.status_code == 422
+        assert "ricarica la pagina e riprova" in response.content.decode()
+    event.refresh_from_db()
+    assert event.title != "Titolo nuovo"

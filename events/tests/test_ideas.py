@@ -265,6 +265,8 @@ def test_the_coordinator_hides_an_idea_with_an_audit_row_and_others_cannot(clien
     assert not idea.is_hidden
 
     coordinator = client_as(personas["coordinator"])
+    for tampered in ("abc", "1.5", "NaN", str(2**70)):
+        assert coordinator.post(public_board_url(table), {"idea": tampered, "hidden": "1"}).status_code == 404
     assert coordinator.post(public_board_url(table), {"idea": idea.pk, "hidden": "1"}).status_code == 302
     idea.refresh_from_db()
     assert idea.is_hidden and idea.hidden_by == personas["coordinator"]

@@ -428,3 +428,17 @@ def test_a_full_table_is_offered_as_its_waiting_list(client, territory):
     services.register_attendee(event=event, data=person(1), table_id=table_a.pk)
     page = client.get(reverse("events:register", kwargs={"territory": "milano", "slug": event.slug})).content.decode()
     assert "Tavolo A (completo: lista d&#x27;attesa del tavolo)" in page and "Tavolo B (5 posti liberi)" in page
+
+
+def test_choosing_a_table_from_the_registration_page_refuses_what_is_not_a_table(client, territory):
+    event = make_event(territory, table_mode="first_come", tables=[("Tavolo A", 5)])
+    table_a = event.tables.get()
+    registration = services.register_attendee(event=event, data=person(1))
+    choose = reverse("events:choose_table", kwargs={"token": registration.token})
+    for tampered in ("abc", "1e3", "1.5", "NaN", "a\x00b", str(2**70), ""):
+        assert client.post(choose, {"table": tampered}).status_code == 404, tampered
+    registration.refresh_from_db()
+    assert registration.table is None
+    assert client.post(choose, {"table": table_a.pk}).status_code == 302
+    registration.refresh_from_db()
+    assert registration.table == table_a

@@ -181,4 +181,10 @@ def test_manage_page_filters_and_moves_people_between_tables(client_as, personas
     assert reg.table == b
     assert Registration.objects.filter(table=a).count() == 0
 
+    for tampered in ({"registration": "abc", "table": b.pk}, {"registration": reg.pk, "table": "1e3"},
+                     {"registration": reg.pk, "table": "\x00"}, {"registration": "²", "table": a.pk}):
+        assert client.post(url("manage", event), {"action": "move", **tampered}).status_code == 404, tampered
+    reg.refresh_from_db()
+    assert reg.table == b
+
 

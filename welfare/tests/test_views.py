@@ -99,6 +99,10 @@ def test_enrolling_checks_the_codice_fiscale_and_invites(client_as, world, perso
     bad = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
                                                            "tax_code": "RSSMRA85T10A562X", "email": "anna@example.org"})
     assert bad.status_code == 422 and "carattere di controllo" in bad.content.decode()
+    long_email = "a" * 300 + "@example.org"  # a valid shape, longer than an address may be
+    too_long = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
+                                                                "tax_code": tax_code(43), "email": long_email})
+    assert too_long.status_code == 422 and 'id="id_email-error"' in too_long.content.decode()
     assert Worker.objects.count() == 1
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,11 +122,12 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
         f"{tax_code(11)};Ugo;Neri;non-una-email;",
         f"{tax_code(12)};Ida;Riva;ida@example.org;",
         f"{tax_code(12)};Ida;Riva;ida2@example.org;",
+        f"{tax_code(13)};Eva;Lunga;{'e' * 300}@example.org;",
     ])
     answer = client.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
     text = answer.content.decode()
     assert answer.status_code == 200
-    assert "2 lavoratori iscritti" in text and "3 righe non importate" in text
+    assert "2 lavoratori iscritti" in text and "4 righe non importate" in text
     assert "ripetuto nel file" in text and "email non valida" in text
     assert "importa un file che contiene solo quelle" in text
     assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
@@ -185,6 +190,11 @@ def test_refund_by_the_web_then_rejected_with_a_reason(client_as, world, persona
             "amount": "50", "description": "Retta del nido", "expense_date": date.today().isoformat()}
     exe = worker_client.post("/welfare/rimborsi/nuovo/", {**form, "receipt": SimpleUploadedFile("r.pdf", b"MZ\x90")})
     assert exe.status_code == 422 and not RefundRequest.objects.exists()
+    for key in ("", "k" * 10_000):  # a form kept open past its key, or tampered with: said, not silent
+        stale = worker_client.post("/welfare/rimborsi/nuovo/",
+                                   {**form, "key": key, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
+        assert stale.status_code == 422 and "ricarica la pagina e riprova" in stale.content.decode()
+    assert not RefundRequest.objects.exists()
     sent = worker_client.post("/welfare/rimborsi/nuovo/", {**form, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
     assert sent.status_code == 302
     refund = RefundRequest.objects.get()
