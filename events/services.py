@@ -334,9 +334,14 @@ class CheckInResult:
     NOT_CONFIRMED = "not_confirmed"
 
 
+def normalise_ticket_code(code: str) -> str:
+    """A ticket code as printed (capitals and digits), whatever was typed: "prsy njgv", "PRSY-NJGV"."""
+    return "".join(c for c in code.upper() if c.isascii() and c.isalnum())
+
+
 def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registration | None]:
     """Mark a ticket present. A second scan, by anyone, answers ALREADY and counts nothing."""
-    code = ticket_code.strip().upper()
+    code = normalise_ticket_code(ticket_code)
     registration = Registration.objects.select_related("table").filter(event=event, ticket_code=code).first()
     if registration is None:
         return CheckInResult.NOT_CONFIRMED, None

@@ -262,7 +262,7 @@ def check_in(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"event": event}
     if request.method == "POST":
         outcome, reg = services.check_in(event=event, ticket_code=request.POST.get("code", ""), actor=request.user)
-        context.update(outcome=outcome, scanned=reg, code=request.POST.get("code", "").strip().upper())
+        context.update(outcome=outcome, scanned=reg, code=services.normalise_ticket_code(request.POST.get("code", "")))
     context["attendance"] = _attendance(event)
     if request.htmx:
         return render(request, "events/check_in.html#result", context)

@@ -13,7 +13,7 @@ import segno
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.spreadsheets import csv_bytes
@@ -148,7 +148,11 @@ def payroll(organisation, *, year: int) -> list[PayrollLine]:
 
 
 def payroll_csv(organisation, *, year: int) -> HttpResponse:
-    rows = [[_("Codice fiscale"), _("Cognome"), _("Nome"), _("Importo esente (euro)"), _("Importo imponibile (euro)")]]
+    # The same headers whatever the page's language: a payroll program maps its import by them, and
+    # the file is for the Italian payroll (its amounts are written the Italian way too).
+    with translation.override("it"):
+        rows = [[str(_("Codice fiscale")), str(_("Cognome")), str(_("Nome")), str(_("Importo esente (euro)")),
+                 str(_("Importo imponibile (euro)"))]]
     for line in payroll(organisation, year=year):
         rows.append([line.worker.tax_code, line.worker.last_name, line.worker.first_name,
                      _decimal(line.exempt_cents), _decimal(line.taxable_cents)])

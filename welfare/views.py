@@ -175,10 +175,16 @@ def order(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def my_welfare(request: HttpRequest) -> HttpResponse:
     workers = _worker_records(request.user)
-    year = timezone.localdate().year
+    today = timezone.localdate()
+    year = today.year
     records = []
     for worker in workers:
-        wallets = list(worker.wallets.select_related("plan", "account", "tier"))
+        # The credit usable today first, the one ending soonest before the others; next year's after.
+        wallets = list(worker.wallets.select_related("plan", "account", "tier")
+                       .order_by("plan__valid_from", "plan__valid_until", "pk"))
+        wallets.sort(key=lambda w: w.plan.valid_from > today)
+        for wallet in wallets:
+            wallet.starts_later = wallet.plan.valid_from > today
         records.append({
             "worker": worker,
             "wallets": wallets,

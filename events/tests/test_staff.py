@@ -30,8 +30,10 @@ def test_check_in_says_welcome_then_already_checked_in_and_counts_once(client_as
     reg = services.register_attendee(event=event, data=person(1, organisation_name="Equa"), table_id=table.pk)
     client = client_as(personas["coordinator"])
 
-    first = client.post(url("check_in", event), {"code": reg.ticket_code.lower()}, HTTP_HX_REQUEST="true")
+    typed = " ".join([reg.ticket_code[:4].lower(), reg.ticket_code[4:]])  # "prsy NJGV", as people type it
+    first = client.post(url("check_in", event), {"code": typed}, HTTP_HX_REQUEST="true")
     assert "Ingresso registrato" in first.content.decode() and "Welfare" in first.content.decode()
+    assert 'hx-swap-oob="innerHTML">' in first.content.decode() and "Presenti: 1 su 1" in first.content.decode()
     second = client.post(url("check_in", event), {"code": reg.ticket_code})
     assert "Ingresso già registrato" in second.content.decode()
     assert "Presenti: 1 su 1" in client.get(url("attendance", event)).content.decode()

@@ -166,6 +166,14 @@ def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, worl
     assert "Credito assegnato a 3 lavoratori" in enough
     assert sorted(w.account.balance_cents for w in plan.wallets.select_related("account")) == [40000] * 3
 
+    # The worker sees first the credit usable today, then next year's, said to be not usable yet.
+    mine = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    this_year = mine.index(f"Piano {timezone.localdate().year}<")
+    later = mine.index("Piano dell&#x27;anno prossimo")
+    assert this_year < later
+    assert f"Non ancora attivo: si usa dal 1 gennaio {next_year}" in mine[later:]
+    assert "Non ancora attivo" not in mine[:later]
+
 
 def test_csv_import_is_all_or_nothing_when_the_pool_runs_out(client_as, territory, firm, personas):
     ensure_thresholds()
@@ -276,6 +284,8 @@ def test_spending_report_hides_groups_under_five_and_payroll_gives_only_amounts(
     csv = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/cedolino-{this_year - 1}.csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Codice fiscale;Cognome;Nome;Importo esente (euro);Importo imponibile (euro)"
+    english = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/cedolino-{this_year - 1}.csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.content.decode("utf-8-sig").splitlines()[0] == lines[0]  # a payroll import maps by these
     assert f"{workers[0].tax_code};Prova;Nome30;40,00;0,00" in lines
     assert not any("Nido" in line or "Piscina" in line for line in lines)
 
