@@ -60,6 +60,8 @@ def test_verified_user_signs_in_with_email_and_password(client, member):
     page = client.get(DASHBOARD)
     assert page.status_code == 200
     assert "Hai effettuato l'accesso come giulia@example.org" in page.content.decode()
+    assert "Accesso effettuato:" in page.content.decode()  # allauth's message, without its "Ti sei collegato"
+    assert "collegato" not in page.content.decode()
 
 
 def test_wrong_password_does_not_sign_in(client, member):
