@@ -122,7 +122,9 @@ def describe_changes(changes, *, model=None, organisation_names: dict[int, str] 
         elif isinstance(value, list):
             text = ", ".join(show(v) for v in value) or "—"
         elif isinstance(value, dict):
-            text = ", ".join(f"{k or _('tutti')}: {show(v)}" for k, v in value.items()) or "—"
+            # In key order ("" for everyone first): PostgreSQL's jsonb keeps its own, SQLite the written one.
+            items = sorted(value.items(), key=lambda item: (item[0] != "", str(item[0])))
+            text = ", ".join(f"{k or _('tutti')}: {show(v)}" for k, v in items) or "—"
         else:
             text = show(value)
         described.append((_key_label(key, model), text))

@@ -296,7 +296,7 @@ def test_the_audit_log_shows_amounts_names_and_fields_as_people_say_them(coordin
     make_plan(firm, name="Piano dei quadri", tiers={"quadri": 80000, "": 30050}, fund_cents=180050)
     log = reverse("network:audit_log", kwargs={"territory": "milano"})
     page = coordinator.get(log).content.decode()
-    assert "<strong>importi per categoria</strong>: quadri: 800,00\N{NO-BREAK SPACE}€, tutti: 300,50\N{NO-BREAK SPACE}€" in page
+    assert "<strong>importi per categoria</strong>: tutti: 300,50\N{NO-BREAK SPACE}€, quadri: 800,00\N{NO-BREAK SPACE}€" in page
     assert "<strong>importo</strong>: 1.800,50\N{NO-BREAK SPACE}€" in page
     assert f"<strong>organizzazione</strong>: {firm.name}" in page
     assert "<strong>piano della rete</strong>: no" in page
