@@ -116,6 +116,12 @@ class ServiceForm(forms.ModelForm):
                   "longitude", "minutes_saved", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5}), "municipi": forms.CheckboxSelectMultiple}
         field_classes = {"municipi": RowsChoiceField}
+        help_texts = {
+            "slug": _("Compare nell'indirizzo della pagina del servizio: cambiandolo, i link già condivisi smettono "
+                      "di funzionare."),
+            "latitude": _("Gradi decimali, per esempio 45.4642. Con la longitudine mette il servizio sulla mappa e "
+                          "nell'ordine per distanza."),
+        }
 
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
