@@ -290,7 +290,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     status = request.GET.get("stato", "")
     if status in Registration.Status.values:
         registrations = registrations.filter(status=status)
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL's text holds no NUL
     if q:
         registrations = registrations.filter(
             Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)

@@ -292,7 +292,7 @@ def reject_join_request(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW_AUDIT_LOG, territory=request.territory)
     entries = AuditLog.objects.in_territory(request.territory).for_coordinators()
-    action = request.GET.get("action", "").strip()[:100]
+    action = request.GET.get("action", "").replace("\x00", "").strip()[:100]  # PostgreSQL's text holds no NUL
     if action:
         entries = entries.filter(action__startswith=action)
     text = request.GET.get("q", "").replace("\x00", "").strip()[:100]

@@ -175,6 +175,7 @@ def test_manage_page_filters_and_moves_people_between_tables(client_as, personas
     client = client_as(personas["coordinator"])
     page = client.get(url("manage", event), {"q": "persona1"}).content.decode()
     assert "persona1@example.org" in page
+    assert "persona1@example.org" in client.get(url("manage", event), {"q": "persona1\x00"}).content.decode()
     client.post(url("manage", event), {"action": "assign_tables"})
     reg.refresh_from_db()
     assert reg.table == a

@@ -308,6 +308,7 @@ def test_the_audit_log_shows_amounts_names_and_fields_as_people_say_them(coordin
     assert "Piano welfare creato" in coordinator.get(log, {"q": "quadri"}).content.decode()
     assert "Nessuna attività corrisponde" in coordinator.get(log, {"q": "nessunaparola"}).content.decode()
     assert coordinator.get(log, {"q": "\x00" * 5, "page": "abc"}).status_code == 200
+    assert coordinator.get(log, {"action": "welfare\x00"}).status_code == 200  # a NUL PostgreSQL refused (500)
 
 
 def test_every_audit_action_the_code_records_has_a_name_for_people():
