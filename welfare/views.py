@@ -181,7 +181,7 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
     for worker in workers:
         # The credit usable today first, the one ending soonest before the others; next year's after.
         wallets = list(worker.wallets.select_related("plan", "account", "tier")
-                       .order_by("plan__valid_from", "plan__valid_until", "pk"))
+                       .order_by("plan__valid_until", "plan__valid_from", "pk"))
         wallets.sort(key=lambda w: w.plan.valid_from > today)
         for wallet in wallets:
             wallet.starts_later = wallet.plan.valid_from > today
