@@ -300,6 +300,8 @@ def change_worker_category(*, worker: Worker, category: str, actor) -> list[Wall
     audit.record(actor=actor, action="welfare.worker.category_changed", obj=worker,
                  territory=worker.organisation.territory,
                  changes={"category": [old, category], "wallets": [w.pk for w in wallets]})
+    if wallets:
+        _tell_new_credit(worker, wallets)
     return wallets
 
 
@@ -321,12 +323,26 @@ def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
         raise NotEligible(_("Questo piano è chiuso."))
     if not plan.participants.filter(organisation=organisation).exists():
         raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
-    missing = Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan).select_related("organisation")
+    missing = (Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan)
+               .select_related("organisation", "user"))
     opened = [w for worker in missing if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
     if opened:
         audit.record(actor=actor, action="welfare.plan.wallets_opened", obj=plan, territory=plan.territory,
                      changes={"organisation": organisation.pk, "wallets": len(opened)})
+    for wallet in opened:
+        _tell_new_credit(wallet.worker, [wallet])
     return len(opened)
+
+
+def _tell_new_credit(worker: Worker, wallets: list[Wallet]) -> None:
+    """Mail the worker the credit opened for them after their enrolment (whose invitation lists the
+    credit opened then): what they may spend, from when to when. Sent after commit."""
+    send_templated_mail(
+        to=worker.email, template="welfare/email/credit",
+        context={"worker": worker, "organisation": worker.organisation, "wallets": wallets,
+                 "wallet_url": settings.SITE_URL + reverse("welfare:my_welfare")},
+        language=recipient_language(worker.user),
+    )
 
 
 def _enrol(*, organisation: Organisation, data: WorkerData, actor) -> Worker:

@@ -161,9 +161,14 @@ def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, worl
     short = client.post(fund_url, {"amount": "800", "key": "gennaio-1"}, follow=True).content.decode()
     assert "Versamento registrato." in short and "non basta" in short
     assert not plan.wallets.exists()
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         enough = client.post(fund_url, {"amount": "400", "key": "gennaio-2"}, follow=True).content.decode()
     assert "Credito assegnato a 3 lavoratori" in enough
+    # Each of them hears of it: enrolled before the money came, their invitation listed no such credit.
+    credit = {m.to[0]: m for m in mail.outbox if m.subject.startswith("Nuovo credito welfare")}
+    assert set(credit) == {"worker@example.org", "anna@example.org", "ugo@example.org"}
+    assert f"Piano dell'anno prossimo: 400,00\N{NO-BREAK SPACE}€ (da usare dal 1 gennaio {next_year}" in credit["anna@example.org"].body
     assert sorted(w.account.balance_cents for w in plan.wallets.select_related("account")) == [40000] * 3
 
     # The worker sees first the credit usable today, then next year's, said to be not usable yet.
@@ -470,7 +475,7 @@ def test_the_voucher_page_speaks_to_whoever_reads_it_and_a_cancelled_one_cannot_
 
 
 def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_can_be_corrected(
-    client_as, territory, firm, personas
+    client_as, territory, firm, personas, django_capture_on_commit_callbacks
 ):
     ensure_thresholds()
     plan = make_plan(firm, tiers={"impiegati": 50000, "operai": 30050}, fund_cents=500000, name="Piano per categorie")
@@ -495,7 +500,10 @@ def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_c
 
     # Correcting the typo credits Eva at once, with the audit row; a second worker's credit stays as it was.
     eva = Worker.objects.get(email="eva@example.org")
-    answer = admin.post(f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": " impiegati "}, follow=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = admin.post(f"{FIRM}/welfare/lavoratori/{eva.pk}/categoria/", {"category": " impiegati "}, follow=True)
+    assert [m.to[0] for m in mail.outbox if m.subject.startswith("Nuovo credito welfare")] == ["eva@example.org"]
     assert "Categoria di Eva Sala: impiegati." in answer.content.decode()
     assert "Credito assegnato da 1 piano." in answer.content.decode()
     eva.refresh_from_db()
