@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "registration.offer_accepted": _("Posto offerto accettato"),
     "registration.offer_expired": _("Posto offerto scaduto"),
     "registration.checked_in": _("Ingresso registrato"),
+    "registration.check_in_undone": _("Ingresso annullato"),
     "registration.table_assigned": _("Tavolo assegnato"),
     "registration.table_chosen": _("Tavolo scelto"),
     "registration.table_moved": _("Spostata a un altro tavolo"),

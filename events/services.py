@@ -364,6 +364,18 @@ def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registratio
     return CheckInResult.CHECKED_IN, registration
 
 
+def undo_check_in(*, registration: Registration, actor) -> bool:
+    """Take back a check-in made by mistake. False when the person was not checked in (nothing changes)."""
+    with transaction.atomic(durable=True):
+        changed = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=False).update(
+            checked_in_at=None, checked_in_by=None
+        )
+        if changed:
+            audit.record(actor=actor, action="registration.check_in_undone", obj=registration,
+                         territory=registration.event.territory)
+    return bool(changed)
+
+
 ANONYMISED = "dati cancellati"
 
 

@@ -347,6 +347,14 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
             messages.error(request, _("Il tavolo «%(table)s» è pieno.") % {"table": table.title})
         except services.RegistrationError:
             messages.error(request, _("Solo chi ha un posto confermato può avere un tavolo."))
+    elif action == "undo_check_in":
+        # A ticket scanned by mistake (the wrong person's, a colleague's test): the count and the
+        # certificate of attendance follow the correction.
+        registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
+        if services.undo_check_in(registration=registration, actor=request.user):
+            messages.success(request, _("Ingresso annullato per %(name)s.") % {"name": registration.full_name})
+        else:
+            messages.info(request, _("Per %(name)s non risultava alcun ingresso.") % {"name": registration.full_name})
     else:
         messages.error(request, _("Azione non riconosciuta."))
     return redirect("events:manage", territory=event.territory.slug, slug=event.slug)

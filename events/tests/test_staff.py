@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.models import AuditLog
 from events import services
 from events.models import Event, Question, Registration
 
@@ -39,6 +40,32 @@ def test_check_in_says_welcome_then_already_checked_in_and_counts_once(client_as
     assert "Presenti: 1 su 1" in client.get(url("attendance", event)).content.decode()
     unknown = client.post(url("check_in", event), {"code": "ZZZZZZZZ"}, HTTP_HX_REQUEST="true")
     assert "Biglietto non valido" in unknown.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_check_in_made_by_mistake_is_taken_back_from_the_desk(client_as, personas, territory):
+    event = make_event(territory)
+    reg = services.register_attendee(event=event, data=person(1))
+    client = client_as(personas["coordinator"])
+    client.post(url("check_in", event), {"code": reg.ticket_code})
+    assert "Presenti: 1 su 1" in client.get(url("attendance", event)).content.decode()
+
+    answer = client.post(url("manage", event), {"action": "undo_check_in", "registration": reg.pk}, follow=True)
+    assert "Ingresso annullato per" in answer.content.decode()
+    reg.refresh_from_db()
+    assert reg.checked_in_at is None and reg.checked_in_by is None
+    assert "Presenti: 0 su 1" in client.get(url("attendance", event)).content.decode()
+    assert AuditLog.objects.filter(action="registration.check_in_undone", actor=personas["coordinator"]).count() == 1
+    again = client.post(url("manage", event), {"action": "undo_check_in", "registration": reg.pk}, follow=True)
+    assert "non risultava" in again.content.decode()
+    assert AuditLog.objects.filter(action="registration.check_in_undone").count() == 1
+    # Check-in staff who may not manage the event cannot undo.
+    assert client_as(personas["org_staff"]).post(
+        url("manage", event), {"action": "undo_check_in", "registration": reg.pk}).status_code in (403, 404)
+    client = client_as(personas["coordinator"])  # client_as signs the one test client in as someone else
+    assert client.post(url("check_in", event), {"code": reg.ticket_code}).status_code == 200  # and in again
+    reg.refresh_from_db()
+    assert reg.checked_in_at is not None
 
 
 @pytest.mark.django_db
