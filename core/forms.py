@@ -1,4 +1,4 @@
-"""Form fields shared by the apps' forms."""
+"""What people type or send in forms, read the same way by every app: fields and helpers."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,18 @@ def posted_id(value: str | None) -> int:
     """
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() else 0
+
+
+def typed_code(value: str) -> str:
+    """A printed code (a ticket's, a voucher's: capitals and digits) as people type it: "prsy njgv",
+    "PRSY-NJGV" and "prsynjgv" are one code."""
+    return "".join(c for c in value.upper() if c.isascii() and c.isalnum())
+
+
+def typed_text(value: str | None, *, max_length: int) -> str:
+    """A free-text filter from a query string: trimmed, cut to `max_length`, without NUL characters
+    (PostgreSQL's text cannot hold them: a search with one was a server error)."""
+    return (value or "").replace("\x00", "").strip()[:max_length]
 
 
 class HiddenFieldErrors:

@@ -102,10 +102,6 @@ class AuditLog(models.Model):
     def action_label(self) -> str:
         return action_label(self.action)
 
-    @property
-    def described_changes(self) -> list[tuple[str, str]]:
-        return self.describe_changes()
-
     def describe_changes(self, organisation_names: dict[int, str] | None = None) -> list[tuple[str, str]]:
         try:
             model = apps.get_model(self.object_type) if self.object_type else None

@@ -4,11 +4,13 @@ A fixed window per (scope, client address): simple, and shared by every app serv
 `RATELIMIT_ENABLED=false` lifts every limit (benchmarks and load tests).
 """
 
+import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 def client_address(request: HttpRequest) -> str:
@@ -38,3 +40,10 @@ def retry_after(request: HttpRequest, *, scope: str, limit: int, period: int) ->
     if count <= limit:
         return None
     return period - int(time.time()) % period or 1
+
+
+def too_many_requests(request: HttpRequest, *, wait: int) -> HttpResponse:
+    """The 429 page: try again in `wait` seconds (said in minutes, sent as Retry-After)."""
+    response = render(request, "429.html", {"retry_after_minutes": max(1, math.ceil(wait / 60))}, status=429)
+    response["Retry-After"] = str(wait)
+    return response

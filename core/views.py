@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from network.models import Article, NetworkRole
 
+from . import ratelimit
 from .cache import public_page
 from .models import SentMail, Territory
 from .pages import get_page
@@ -105,6 +106,4 @@ ACCOUNT_LIMIT_MINUTES = 5
 def too_many_requests(request: HttpRequest) -> HttpResponse:
     """What allauth answers when a sign-in, password reset or password change is rate limited
     (it looks this view up as the URLconf's handler429)."""
-    response = render(request, "429.html", {"retry_after_minutes": ACCOUNT_LIMIT_MINUTES}, status=429)
-    response["Retry-After"] = str(ACCOUNT_LIMIT_MINUTES * 60)
-    return response
+    return ratelimit.too_many_requests(request, wait=ACCOUNT_LIMIT_MINUTES * 60)

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
+from core.forms import typed_code
 from core.mail import forget_mail
 from core.models import AuditLog
 
@@ -334,14 +335,9 @@ class CheckInResult:
     NOT_CONFIRMED = "not_confirmed"
 
 
-def normalise_ticket_code(code: str) -> str:
-    """A ticket code as printed (capitals and digits), whatever was typed: "prsy njgv", "PRSY-NJGV"."""
-    return "".join(c for c in code.upper() if c.isascii() and c.isalnum())
-
-
 def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registration | None]:
     """Mark a ticket present. A second scan, by anyone, answers ALREADY and counts nothing."""
-    code = normalise_ticket_code(ticket_code)
+    code = typed_code(ticket_code)
     registration = Registration.objects.select_related("table").filter(event=event, ticket_code=code).first()
     if registration is None:
         return CheckInResult.NOT_CONFIRMED, None

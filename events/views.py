@@ -17,10 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, can_facilitate, require
-from core.forms import posted_id
+from core.forms import posted_id, typed_code, typed_text
 from core.models import AuditLog
 from core.pdf import render_pdf
-from core.ratelimit import retry_after
+from core.ratelimit import retry_after, too_many_requests
 from core.territories import territory_view
 from core.text import render_markdown
 
@@ -119,9 +119,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         wait = retry_after(request, scope="event-registration", limit=REGISTRATION_LIMIT_PER_MINUTE, period=60)
         if wait is not None:
-            response = render(request, "429.html", {"retry_after_minutes": 1}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            return too_many_requests(request, wait=wait)
         if form.is_valid():
             try:
                 registration = services.register_attendee(
@@ -262,7 +260,7 @@ def check_in(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"event": event}
     if request.method == "POST":
         outcome, reg = services.check_in(event=event, ticket_code=request.POST.get("code", ""), actor=request.user)
-        context.update(outcome=outcome, scanned=reg, code=services.normalise_ticket_code(request.POST.get("code", "")))
+        context.update(outcome=outcome, scanned=reg, code=typed_code(request.POST.get("code", "")))
     context["attendance"] = _attendance(event)
     if request.htmx:
         return render(request, "events/check_in.html#result", context)
@@ -290,7 +288,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     status = request.GET.get("stato", "")
     if status in Registration.Status.values:
         registrations = registrations.filter(status=status)
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL's text holds no NUL
+    q = typed_text(request.GET.get("q"), max_length=200)
     if q:
         registrations = registrations.filter(
             Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)

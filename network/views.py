@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.permissions import Perm, can, require
 from core.audit_labels import ACTION_LABELS
 from core.cache import fragments, public_data, public_page, public_pages_version
+from core.forms import typed_text
 from core.links import slug_url_maker
 from core.models import AuditLog, Municipio
 from core.pdf import render_pdf
@@ -292,10 +293,10 @@ def reject_join_request(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW_AUDIT_LOG, territory=request.territory)
     entries = AuditLog.objects.in_territory(request.territory).for_coordinators()
-    action = request.GET.get("action", "").replace("\x00", "").strip()[:100]  # PostgreSQL's text holds no NUL
+    action = typed_text(request.GET.get("action"), max_length=100)
     if action:
         entries = entries.filter(action__startswith=action)
-    text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    text = typed_text(request.GET.get("q"), max_length=100)
     if text:
         # What people type: a word of the action's name in their language, of who did it or of what.
         folded = text.casefold()

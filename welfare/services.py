@@ -22,6 +22,7 @@ from accounts.invitations import set_password_url
 from accounts.models import Role, User
 from core import audit
 from core.fiscal import normalise_codice_fiscale
+from core.forms import typed_code
 from core.mail import recipient_language, send_templated_mail
 from core.money import euros
 from network.models import Organisation
@@ -203,16 +204,13 @@ def plans_open_to(organisation: Organisation, *, on: date | None = None):
 
 def _open_wallet(*, plan: Plan, worker: Worker, actor) -> Wallet | None:
     """The worker's wallet in `plan`, credited with their tier's amount from the organisation's share."""
-    existing = Wallet.objects.filter(plan=plan, worker=worker).select_related("account").first()
-    if existing is not None:
-        return existing
     tier = plan.tier_for(worker.category)
     if tier is None:
         return None  # The plan is for other categories of workers.
     pool = ledger.pool_account(plan, worker.organisation)
     # The pool's row before the wallet's: open_wallets holds the pool while it opens one wallet after
     # another, and a category change that inserted this wallet first and then waited for the pool
-    # deadlocked with it on PostgreSQL. Looked up again under the lock: the other may have opened it.
+    # deadlocked with it on PostgreSQL. Looked up under the lock: the other may have opened it.
     pool.balance_cents = (
         Account.objects.select_for_update(no_key=True).values_list("balance_cents", flat=True).get(pk=pool.pk)
     )
@@ -624,14 +622,10 @@ def cancel_order(*, order: Order, actor, reason: str = "") -> Order:
     return order
 
 
-def normalise_voucher_code(code: str) -> str:
-    return "".join(c for c in code.upper() if c.isalnum())
-
-
 @transaction.atomic(durable=True)
 def redeem_voucher(*, code: str, provider: Organisation, actor) -> Order:
     """Mark a voucher used, once: two staff scanning it at once get one success and one 'already used'."""
-    order = Order.objects.filter(code=normalise_voucher_code(code), provider=provider).first()
+    order = Order.objects.filter(code=typed_code(code), provider=provider).first()
     if order is None:  # Also another provider's voucher: never say it exists.
         raise VoucherNotFound(_("Nessun voucher con questo codice per la tua organizzazione."))
     now = timezone.now()
