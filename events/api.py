@@ -412,10 +412,18 @@ class RegistrationOut(Schema):
         return _local(registration.created_at)
 
 
-# Most events ask no questions: knowing it from the event's own query spares reading them. Built once,
-# at import: putting the subquery together costs more than running the query, and get_object_or_404
-# filters a copy, so this one is never evaluated.
-_REGISTRATION_EVENTS = _public_events().annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
+# What registering reads of the event, in one query: the columns the checks and the writes use (a
+# rush reads this row once per person, and each column costs the ORM more than the database), the
+# territory's id for the audit row, and whether the event asks questions (most ask none, and then
+# they are not read). A column used later and left out here would cost a query of its own each time:
+# test_a_registration_reads_the_event_once_and_nothing_else. Built once, at import: putting the
+# subquery together costs more than running the query, and get_object_or_404 filters a copy.
+_REGISTRATION_EVENTS = (
+    Event.objects.published().filter(territory__is_active=True).select_related("territory")
+    .only("territory__id", "capacity", "seats_taken", "registration_opens_at", "registration_closes_at", "ends_at",
+          "table_mode", "is_published")
+    .annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
+)
 
 
 def _registration_form(event: Event, payload: RegistrationIn) -> RegistrationForm:

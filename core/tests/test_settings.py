@@ -56,3 +56,28 @@ def test_production_without_secret_key_refuses_to_start(production_env):
     result = manage(production_env, "check")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is false." in result.stderr
+
+
+def database_options(env: dict[str, str]) -> str:
+    code = "from django.conf import settings; print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"
+    result = manage(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_postgresql_prepares_repeated_statements_unless_a_pooler_forbids_it(production_env):
+    production_env["DATABASE_URL"] = "postgres://mire@db.example.org:5432/mire"
+
+    assert database_options(production_env) == "[('prepare_threshold', 2), ('server_side_binding', True)]"
+    assert database_options({**production_env, "DATABASE_PREPARED_STATEMENTS": "false"}) == "[]"
+
+
+@pytest.mark.django_db
+def test_the_test_database_runs_with_the_production_options():
+    from django.db import connection
+
+    connection.ensure_connection()
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert connection.connection.prepare_threshold == 2
+    assert "ServerBinding" in type(connection.connection.cursor()).__name__

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -147,6 +148,26 @@ def test_registrations_are_confirmed_while_seats_last_then_waitlisted(client, te
     assert second.json()["ticket_code"] is None
     event.refresh_from_db()
     assert event.seats_taken == 1
+
+
+@pytest.mark.django_db
+def test_a_registration_reads_the_event_once_and_nothing_else(client, territory, django_capture_on_commit_callbacks):
+    # events/api.py reads only the event's columns that registering needs: one more read (a field
+    # loaded lazily, the territory for the audit row) would be one more query per person in a rush.
+    event = make_event(territory)
+
+    with django_capture_on_commit_callbacks() as after_commit, CaptureQueriesContext(connection) as queries:
+        response = post(client, registrations_url(event), signup(1))
+
+    assert response.status_code == 201, response.content
+    reads = [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and '"events_event"' in reads[0], reads
+    assert Registration.objects.get().status == Registration.Status.CONFIRMED
+    assert AuditLog.objects.get(action="registration.confirmed").territory == territory
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in after_commit:
+            callback()
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
