@@ -102,6 +102,41 @@ def test_several_staff_scanning_the_same_ticket_at_once_check_in_once(personas, 
     assert AuditLog.objects.filter(action="registration.checked_in").count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_undoing_and_redoing_a_check_in_at_once_leaves_one_consistent_state(personas, territory):
+    # Two desks: one takes the check-in back while others scan the ticket again. Each change is one
+    # conditional UPDATE, so the audit log tells exactly the changes that happened, in a row that
+    # ends where the registration ends.
+    from core.models import AuditLog
+
+    event = make_event(territory)
+    reg = services.register_attendee(event=event, data=person(1))
+    staff = personas["coordinator"]
+    services.check_in(event=event, ticket_code=reg.ticket_code, actor=staff)
+    barrier = threading.Barrier(8)
+
+    def act(n):
+        try:
+            barrier.wait(timeout=30)
+            if n % 2:
+                return "undone" if services.undo_check_in(registration=reg, actor=staff) else "not_checked_in"
+            return services.check_in(event=event, ticket_code=reg.ticket_code, actor=staff)[0]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(act, range(8)))
+
+    undone = AuditLog.objects.filter(action="registration.check_in_undone").count()
+    checked_in = AuditLog.objects.filter(action="registration.checked_in").count()
+    assert undone == outcomes.count("undone") >= 1
+    assert checked_in == 1 + outcomes.count("checked_in")
+    reg.refresh_from_db()
+    # Every undo follows a check-in: the state is "checked in" exactly when check-ins outnumber undos.
+    assert checked_in - undone in (0, 1)
+    assert (reg.checked_in_at is not None) == (checked_in - undone == 1)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona, status", [
     ("coordinator", 200), ("org_admin", 403), ("org_staff", 403), ("worker", 403), ("provider_staff", 403),
