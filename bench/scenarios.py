@@ -1,8 +1,9 @@
 """The load scenarios: a name and the requests its clients send, in rotation.
 
 Each client goes round the list, starting at a different place. `{seq}` in a path, header or body is
-replaced by a number unique to that request across the whole run (the wrk thread or Python client
-id, a dash, a counter), so a POST scenario can send bodies that never collide, e.g.
+replaced by a value unique to that request, in this run and every other (a random token of the run,
+the wrk thread or Python client id, a counter, with dashes), so a POST scenario can send bodies and
+Idempotency-Keys that never collide, not even with a warm-up's or an earlier run's on kept data, e.g.
 `Request("/api/v1/...", method="POST", body='{"email": "w{seq}@example.org"}', headers=JSON)`.
 
 A scenario with `fixture="wallets"` (welfare_spend) gets its requests from `welfare_spend_requests`
