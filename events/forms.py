@@ -246,6 +246,12 @@ class EventForm(HiddenFieldErrors, forms.ModelForm):
         opens, closes = cleaned.get("registration_opens_at"), cleaned.get("registration_closes_at")
         if opens and closes and closes <= opens:
             self.add_error("registration_closes_at", _("La chiusura delle iscrizioni deve essere dopo l'apertura."))
+        # Registration ends with the event at the latest (Event.is_registration_open): a later date
+        # would be shown to people and never apply.
+        if ends and closes and closes > ends and "registration_closes_at" not in self.errors:
+            self.add_error("registration_closes_at", _("Le iscrizioni devono chiudersi entro la fine dell'evento."))
+        if ends and opens and opens >= ends:
+            self.add_error("registration_opens_at", _("Le iscrizioni devono aprirsi prima della fine dell'evento."))
         lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
         if (lat is None) != (lon is None) and "latitude" not in self.errors and "longitude" not in self.errors:
             self.add_error("longitude" if lon is None else "latitude", _("Indica sia la latitudine sia la longitudine."))
@@ -407,5 +413,6 @@ class IdeaForm(forms.Form):
 class TableSummaryForm(forms.Form):
     summary = forms.CharField(
         label=_("Sintesi del tavolo"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_("Compare nella pagina dell'evento, con le idee più votate."),
+        help_text=_("Testo semplice (gli a capo restano, non si usa Markdown): compare nella pagina dell'evento, "
+                    "con le idee più votate."),
     )

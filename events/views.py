@@ -561,12 +561,12 @@ TOP_IDEAS = 3
 
 
 def _attach_outcomes(tables: list[WorkingTable]) -> None:
-    """Each table's most voted visible ideas, with one query for the whole event."""
+    """Each table's most voted visible ideas (with a vote at least), with one query for the whole event."""
     top: dict[int, list[Idea]] = defaultdict(list)
     counts: dict[int, int] = defaultdict(int)
     for idea in Idea.objects.visible().filter(table__in=tables).ranked():
         counts[idea.table_id] += 1
-        if len(top[idea.table_id]) < TOP_IDEAS:
+        if len(top[idea.table_id]) < TOP_IDEAS and idea.vote_count:  # "most voted" means voted at all
             top[idea.table_id].append(idea)
     for table in tables:
         table.top_ideas, table.idea_count = top[table.pk], counts[table.pk]

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.invitations import set_password_url
 from accounts.models import Role, User
@@ -321,15 +322,36 @@ def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
         raise NotEligible(_("Questo piano è chiuso."))
     if not plan.participants.filter(organisation=organisation).exists():
         raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
-    missing = (Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan)
-               .select_related("organisation", "user"))
-    opened = [w for worker in missing if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
+    missing = list(Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan)
+                   .select_related("organisation", "user"))
+    balance = Account.objects.filter(pk=ledger.pool_account(plan, organisation).pk).values_list(
+        "balance_cents", flat=True).get()
+    try:
+        opened = [w for worker in missing if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
+    except PoolTooSmall:
+        # _open_wallet knows only the worker whose turn it was, after the money set aside for the ones
+        # before (rolled back with them): the firm needs to hear what all those waiting still lack.
+        raise _pool_short_of(plan, missing, balance) from None
     if opened:
         audit.record(actor=actor, action="welfare.plan.wallets_opened", obj=plan, territory=plan.territory,
                      changes={"organisation": organisation.pk, "wallets": len(opened)})
     for wallet in opened:
         _tell_new_credit(wallet.worker, [wallet])
     return len(opened)
+
+
+def _pool_short_of(plan: Plan, workers: list[Worker], balance: int) -> PoolTooSmall:
+    amounts = [tier.amount_cents for worker in workers if (tier := plan.tier_for(worker.category))]
+    return PoolTooSmall(
+        ngettext(
+            "Il fondo del piano «%(plan)s» non basta ancora per %(count)s lavoratore in attesa di credito "
+            "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.",
+            "Il fondo del piano «%(plan)s» non basta ancora per i %(count)s lavoratori in attesa di credito "
+            "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.", len(amounts),
+        ) % {"plan": plan.name, "count": len(amounts), "needed": euros(sum(amounts)), "balance": euros(balance),
+             "amount": euros(sum(amounts) - balance)},
+        plan=plan.pk,
+    )
 
 
 def _tell_new_credit(worker: Worker, wallets: list[Wallet]) -> None:

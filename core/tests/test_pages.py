@@ -105,6 +105,13 @@ def test_switching_to_english(client, db):
     assert '<html lang="en">' in client.get(reverse("core:page", kwargs={"slug": "note-legali"})).content.decode()
 
 
+def test_the_language_links_name_each_language_in_itself(client, db):
+    for language in ("it", "en"):
+        content = client.get(reverse("core:page", kwargs={"slug": "privacy"}), HTTP_ACCEPT_LANGUAGE=language).content
+        links = content.decode().split('id="mire-lang"', 1)[1].split("</ul>", 1)[0]
+        assert '<abbr title="Italiano">IT</abbr>' in links and '<abbr title="English">EN</abbr>' in links
+
+
 def test_italian_is_the_default_language(client, db):
     content = client.get(reverse("core:page", kwargs={"slug": "privacy"})).content.decode()
     assert '<html lang="it">' in content

@@ -521,6 +521,9 @@ def test_a_slug_already_used_in_the_territory_conflicts(client, personas):
         (lambda b: {"sessions": [{**b["sessions"][0], "ends_at": b["starts_at"]}]}, "sessions.0.ends_at"),
         (lambda b: {"registration_opens_at": b["starts_at"], "registration_closes_at": b["starts_at"]},
          "registration_closes_at"),
+        # Registration closes with the event at the latest: a later date would be shown and never apply.
+        (lambda b: {"registration_closes_at": "2099-01-01T10:00:00+01:00"}, "registration_closes_at"),
+        (lambda b: {"registration_opens_at": b["ends_at"]}, "registration_opens_at"),
         (lambda b: {"organisers": [10**6]}, "organisers"),
         (lambda b: {"territory": "atlantide"}, "territory"),
     ],

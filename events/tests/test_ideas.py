@@ -283,3 +283,14 @@ def test_the_board_is_in_the_participants_language(client, table, confirmed):
     response = client.post(board_url(confirmed, table), {"text": ""})
     assert response.status_code == 422
     assert "Write your idea before posting it." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_ideas_nobody_voted_for_are_not_called_most_voted(client, event, table, confirmed):
+    services.post_idea(table=table, registration=confirmed, text="Nessuno l'ha votata")
+    move_event(event, starts_in=-timedelta(days=1))
+
+    page = client.get(event.get_absolute_url()).content.decode()
+
+    assert "Le idee più votate" not in page and "Nessuno l&#x27;ha votata" not in page
+    assert "Bacheca delle idee (1 idea)" in page  # still on the board

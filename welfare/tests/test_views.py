@@ -159,7 +159,10 @@ def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, worl
     plan = Plan.objects.get(name="Piano dell'anno prossimo")
     fund_url = f"{FIRM}/welfare/piani/{plan.pk}/versa/"
     short = client.post(fund_url, {"amount": "800", "key": "gennaio-1"}, follow=True).content.decode()
-    assert "Versamento registrato." in short and "non basta" in short
+    assert "Versamento registrato." in short
+    # What all three waiting still lack (3 × 400 € − 800 €), not what the last one's turn found missing.
+    assert "per i 3 lavoratori in attesa di credito (servono 1.200,00\xa0€, il fondo ne ha 800,00\xa0€)" in short
+    assert "versa almeno altri 400,00\xa0€" in short
     assert not plan.wallets.exists()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
