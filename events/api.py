@@ -419,7 +419,7 @@ class RegistrationOut(Schema):
 # test_a_registration_reads_the_event_once_and_nothing_else. Built once, at import: putting the
 # subquery together costs more than running the query, and get_object_or_404 filters a copy.
 _REGISTRATION_EVENTS = (
-    Event.objects.published().filter(territory__is_active=True).select_related("territory")
+    _public_events()
     .only("territory__id", "capacity", "seats_taken", "registration_opens_at", "registration_closes_at", "ends_at",
           "table_mode", "is_published")
     .annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))

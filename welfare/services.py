@@ -324,8 +324,11 @@ def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
         raise NotEligible(_("L'organizzazione non partecipa a questo piano."))
     missing = list(Worker.objects.filter(organisation=organisation).exclude(wallets__plan=plan)
                    .select_related("organisation", "user"))
-    balance = Account.objects.filter(pk=ledger.pool_account(plan, organisation).pk).values_list(
-        "balance_cents", flat=True).get()
+    if not missing:
+        return 0
+    # The pool's row first, as _open_wallet takes it: what it holds now is what the workers draw on.
+    balance = (Account.objects.select_for_update(no_key=True).values_list("balance_cents", flat=True)
+               .get(pk=ledger.pool_account(plan, organisation).pk))
     try:
         opened = [w for worker in missing if (w := _open_wallet(plan=plan, worker=worker, actor=actor))]
     except PoolTooSmall:
