@@ -159,7 +159,10 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Setting a password from a mailed link (an invitation, a reset) signs the person in and takes them
+# to their dashboard: the link proved the mailbox, and asking for the password just typed would be a
+# dead end for someone invited. A user with TOTP still goes through the code step (allauth's stages).
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 # No public sign-up: a reset asked for an unknown address sends nothing (allauth would invite the
 # person to sign up), and the page says the same whether the address exists or not.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -179,6 +182,7 @@ MFA_TOTP_ISSUER = "MIRE"
 LANGUAGE_CODE = "it"
 LANGUAGES = [("it", _("Italiano")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # English dates day-first, 24-hour: config/formats/en/formats.py
 TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True

@@ -122,6 +122,11 @@ class Event(models.Model):
         return not (self.registration_closes_at and now >= self.registration_closes_at)
 
     @property
+    def registration_has_closed(self) -> bool:
+        """Its registration deadline has passed (the event itself may still be ahead)."""
+        return bool(self.registration_closes_at and self.registration_closes_at <= timezone.now())
+
+    @property
     def purge_after(self):
         return self.ends_at + timedelta(days=self.retention_days)
 

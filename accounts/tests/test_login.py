@@ -149,7 +149,9 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client, member, dj
         },
     )
     assert response.status_code == 302
-    assert not is_signed_in(client)  # ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+    assert response["Location"] == DASHBOARD  # ACCOUNT_LOGIN_ON_PASSWORD_RESET: signed in, onward
+    assert client.session[SESSION_KEY] == str(member.pk)
+    client.logout()
     assert sign_in(client, member.email).status_code == 200  # the old password no longer works
     assert sign_in(client, member.email, "una-nuova-password-lunga").status_code == 302
 
@@ -214,11 +216,27 @@ def test_someone_invited_by_mail_signs_in_once_they_set_a_password(client, terri
     form = client.get(link, follow=True)
     answer = client.post(form.request["PATH_INFO"], {"password1": "una-nuova-password-lunga",
                                                      "password2": "una-nuova-password-lunga"})
-    assert answer.status_code == 302
-    signed_in = sign_in(client, "rosa@example.org", "una-nuova-password-lunga")
-    assert signed_in.status_code == 302 and signed_in["Location"] == DASHBOARD
+    # Choosing the password signs them in and takes them to their dashboard, not to a dead end.
+    assert answer.status_code == 302 and answer["Location"] == DASHBOARD
     assert is_signed_in(client)
     assert EmailAddress.objects.get(email="rosa@example.org").verified
+    client.logout()
+    signed_in = sign_in(client, "rosa@example.org", "una-nuova-password-lunga")
+    assert signed_in.status_code == 302 and signed_in["Location"] == DASHBOARD
+
+
+def test_a_password_reset_does_not_skip_the_totp_step(client, personas, django_capture_on_commit_callbacks):
+    coordinator = personas["coordinator"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": coordinator.email})
+    link = re.search(r"https?://[^/\s]+(/account/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    answer = client.post(form.request["PATH_INFO"], {"password1": "una-nuova-password-lunga",
+                                                     "password2": "una-nuova-password-lunga"})
+    assert answer.status_code == 302 and answer["Location"] == reverse("mfa_authenticate")
+    assert not is_signed_in(client)
+    assert client.post(reverse("mfa_authenticate"), {"code": current_code(TOTP_SECRET)}).status_code == 302
+    assert client.session[SESSION_KEY] == str(coordinator.pk)
 
 
 @pytest.mark.parametrize("language, message", [

@@ -132,6 +132,22 @@ def test_article_date_in_english(client, article):
     assert "10 November 2023" in content
 
 
+def test_english_dates_put_the_day_first_and_use_a_24_hour_clock():
+    # Django's "en" is American (12/04/2026, 2:30 p.m.); config/formats/en keeps the Italian order.
+    from datetime import date, datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format, time_format
+
+    with translation.override("en"):
+        assert date_format(date(2026, 12, 4), "SHORT_DATE_FORMAT") == "04/12/2026"
+        assert date_format(datetime(2026, 12, 4, 14, 30), "SHORT_DATETIME_FORMAT") == "04/12/2026 14:30"
+        assert date_format(date(2026, 12, 4)) == "4 December 2026"
+        assert time_format(datetime(2026, 12, 4, 14, 30)) == "14:30"
+    with translation.override("it"):
+        assert date_format(date(2026, 12, 4), "SHORT_DATE_FORMAT") == "04/12/2026"
+
+
 def test_home_goes_straight_to_the_only_territory(client, territory):
     response = client.get("/")
     assert response.status_code == 302

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,6 +143,23 @@ def test_registration_closed_outside_its_window(client, territory):
     assert Registration.objects.count() == 0
     with pytest.raises(services.RegistrationClosed):
         services.register_attendee(event=event, data=person(1))
+
+
+def test_the_event_page_says_until_when_registration_is_open_and_when_it_closed(client, territory):
+    from django.utils.formats import date_format
+
+    deadline = timezone.localtime(timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    event = make_event(territory, registration_closes_at=deadline)
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert f"Iscrizioni aperte fino al <time datetime=\"{deadline.isoformat()}\">{date_format(deadline, 'j F Y, H:i')}</time>." in page
+
+    closed = timezone.localtime(timezone.now() - timedelta(hours=3)).replace(second=0, microsecond=0)
+    event.registration_closes_at = closed
+    event.save()
+    cache.clear()  # the page cache keeps an anonymous page a minute
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert f"Le iscrizioni si sono chiuse il <time datetime=\"{closed.isoformat()}\">{date_format(closed, 'j F Y, H:i')}</time>." in page
+    assert "Le iscrizioni non sono aperte." not in page
 
 
 def test_unpublished_events_are_not_found(client, territory):

@@ -253,3 +253,25 @@ def test_manage_page_filters_and_moves_people_between_tables(client_as, personas
     assert reg.table == b
 
 
+
+
+@pytest.mark.django_db
+def test_manage_page_says_whether_the_event_is_public_and_when_registration_runs(client_as, personas, territory):
+    client = client_as(personas["coordinator"])
+    draft = make_event(territory, is_published=False)
+    page = client.get(url("manage", draft)).content.decode()
+    assert "Bozza" in page and "Non è visibile al pubblico" in page
+
+    opens = timezone.localtime(timezone.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    upcoming = make_event(territory, registration_opens_at=opens)
+    page = client.get(url("manage", upcoming)).content.decode()
+    assert "Pubblicato" in page and f"Aprono il {opens.day} " in page and "09:00" in page
+    # Certificates say someone took part: not offered before the event has begun.
+    assert url("certificates", upcoming) not in page
+    assert "si scaricano da qui dall'inizio dell'evento" in page
+
+    deadline = timezone.localtime(timezone.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    running = make_event(territory, starts_at=timezone.now() - timedelta(hours=1), registration_closes_at=deadline)
+    page = client.get(url("manage", running)).content.decode()
+    assert f"Iscrizioni aperte fino al {deadline.day} " in page and f"{deadline:%H:%M}" in page
+    assert url("certificates", running) in page
