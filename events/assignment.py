@@ -18,6 +18,7 @@ class Assignment:
     seats: dict[int, int]  # person id → table id
     unseated: list[int]  # people left without a seat (more people than seats)
     satisfied: int  # people seated at one of their choices
+    first_choices: int = 0  # of those, people seated at their first choice
 
 
 def assign(preferences: dict[int, list[int]], capacities: dict[int, int]) -> Assignment:
@@ -38,4 +39,5 @@ def assign(preferences: dict[int, list[int]], capacities: dict[int, int]) -> Ass
     rows, columns = linear_sum_assignment(cost)
     result = {people[r]: seats[c] for r, c in zip(rows, columns, strict=True)}
     satisfied = sum(1 for r, c in zip(rows, columns, strict=True) if cost[r, c] < unchosen)
-    return Assignment(result, [p for p in people if p not in result], satisfied)
+    first_choices = sum(1 for r, c in zip(rows, columns, strict=True) if cost[r, c] == 0)
+    return Assignment(result, [p for p in people if p not in result], satisfied, first_choices)

@@ -15,20 +15,34 @@ from .models import Event, Registration
 
 def _rows(event: Event):
     questions = list(event.questions.all())
+    has_tables = event.table_mode != Event.TableMode.NONE
+    is_ranked = event.table_mode == Event.TableMode.RANKED
+    # With working tables the clerk also needs who waits for which table and, when people ranked
+    # them, their order of choice ("1. Welfare; 2. D&I"), to explain or redo an assignment by hand.
+    table_header = [_("Tavolo"), *([_("In attesa del tavolo")] if has_tables else []),
+                    *([_("Preferenze sui tavoli")] if is_ranked else [])]
     header = [
         _("Codice"), _("Stato"), _("Nome"), _("Cognome"), _("Email"), _("Organizzazione"), _("Ruolo"),
-        _("Esigenze di accessibilità"), _("Tavolo"), _("Newsletter"), _("Foto"), _("Iscritto il"), _("Presente dalle"),
+        _("Esigenze di accessibilità"), *table_header, _("Newsletter"), _("Foto"), _("Iscritto il"), _("Presente dalle"),
         *[q.label for q in questions],
     ]
     yield header
     registrations = (
-        Registration.objects.filter(event=event).select_related("table").order_by("created_at", "pk")
+        Registration.objects.filter(event=event).select_related("table", "waiting_table").order_by("created_at", "pk")
     )
+    if is_ranked:
+        registrations = registrations.prefetch_related("preferences__table")
     for r in registrations.iterator(chunk_size=500):
         answers = [q.display((r.answers.get(str(q.pk)) or {}).get("answer", "")) for q in questions]
+        tables = [r.table.title if r.table else ""]
+        if has_tables:
+            tables.append(r.waiting_table.title if r.waiting_table else "")
+        if is_ranked:
+            ranked = sorted(r.preferences.all(), key=lambda preference: preference.rank)
+            tables.append("; ".join(f"{p.rank}. {p.table.title}" for p in ranked))
         yield [
             r.ticket_code, r.get_status_display(), r.first_name, r.last_name, r.email, r.organisation_name,
-            r.role_title, r.accessibility_needs, r.table.title if r.table else "",
+            r.role_title, r.accessibility_needs, *tables,
             _("Sì") if r.newsletter_opt_in else _("No"), _("Sì") if r.photo_opt_in else _("No"),
             _local(r.created_at), _local(r.checked_in_at) if r.checked_in_at else "",
             *answers,

@@ -329,11 +329,18 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
     action = request.POST.get("action")
     if action == "assign_tables" and event.table_mode == Event.TableMode.RANKED:
         result = services.assign_tables(event=event, actor=request.user)
-        messages.success(request, _("Tavoli assegnati: %(seated)s persone sedute, %(satisfied)s a un tavolo scelto, %(unseated)s senza posto.") % {
-            "seated": len(result.seats), "satisfied": result.satisfied, "unseated": len(result.unseated)})
+        # Labels and figures, not a sentence: four counts in one sentence have no plural that fits all.
+        messages.success(request, _(
+            "Tavoli assegnati. Persone sedute: %(seated)s (alla prima scelta: %(first)s; a un'altra delle loro "
+            "scelte: %(later)s; a un tavolo non scelto: %(unchosen)s). Senza posto, in attesa della prima "
+            "scelta: %(unseated)s.") % {
+            "seated": len(result.seats), "first": result.first_choices,
+            "later": result.satisfied - result.first_choices, "unchosen": len(result.seats) - result.satisfied,
+            "unseated": len(result.unseated)})
     elif action == "notify_tables":
         count = services.notify_tables(event=event, actor=request.user)
-        messages.success(request, _("Abbiamo scritto a %(count)s persone il loro tavolo.") % {"count": count})
+        messages.success(request, ngettext("Abbiamo scritto a %(count)s persona il suo tavolo.",
+                                           "Abbiamo scritto a %(count)s persone il loro tavolo.", count) % {"count": count})
     elif action == "move":
         registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
         table_id = request.POST.get("table")

@@ -36,6 +36,7 @@ def test_a_known_case_where_greedy_first_come_is_not_optimal():
     result = assign(preferences, {10: 1, 20: 1})
     assert result.seats == {1: 20, 2: 10}
     assert result.satisfied == 2
+    assert result.first_choices == 1  # B; A sits at its second choice
 
 
 def test_capacities_are_never_exceeded_and_extra_people_stay_unseated():

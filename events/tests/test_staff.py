@@ -196,6 +196,28 @@ def test_exports_list_every_registration_with_answers_in_csv_and_xlsx(client_as,
 
 
 @pytest.mark.django_db
+def test_exports_of_an_event_with_ranked_tables_say_each_persons_table_and_choices(client_as, personas, territory):
+    event = make_event(territory, table_mode="ranked", tables=[("Welfare in rete", 1), ("Diversity & Inclusion", 5)])
+    welfare, inclusion = event.tables.order_by("position")
+    first = services.register_attendee(event=event, data=person(1), preferences=[welfare.pk, inclusion.pk])
+    services.register_attendee(event=event, data=person(2), preferences=[inclusion.pk])
+    services.assign_tables(event=event, actor=personas["coordinator"])
+    first.refresh_from_db()
+    client = client_as(personas["coordinator"])
+
+    rows = list(csv.reader(io.StringIO(client.get(url("export", event, fmt="csv")).content.decode("utf-8-sig")),
+                           delimiter=";"))
+    header = rows[0]
+    assert header[8:11] == ["Tavolo", "In attesa del tavolo", "Preferenze sui tavoli"]
+    by_email = {row[4]: row for row in rows[1:]}
+    assert by_email["persona1@example.org"][8] == first.table.title
+    assert by_email["persona1@example.org"][10] == "1. Welfare in rete; 2. Diversity & Inclusion"
+    assert by_email["persona2@example.org"][8:11] == ["Diversity & Inclusion", "", "1. Diversity & Inclusion"]
+    sheet = load_workbook(io.BytesIO(client.get(url("export", event, fmt="xlsx")).content)).active
+    assert [c.value for c in sheet[1]][8:11] == header[8:11]
+
+
+@pytest.mark.django_db
 def test_badges_and_certificates_are_real_pdfs(client_as, personas, territory, client):
     event = make_event(territory)
     reg = services.register_attendee(event=event, data=person(1))
@@ -238,7 +260,9 @@ def test_manage_page_filters_and_moves_people_between_tables(client_as, personas
     page = client.get(url("manage", event), {"q": "persona1"}).content.decode()
     assert "persona1@example.org" in page
     assert "persona1@example.org" in client.get(url("manage", event), {"q": "persona1\x00"}).content.decode()
-    client.post(url("manage", event), {"action": "assign_tables"})
+    done = client.post(url("manage", event), {"action": "assign_tables"}, follow=True).content.decode()
+    assert ("Persone sedute: 1 (alla prima scelta: 1; a un&#x27;altra delle loro scelte: 0; a un tavolo non scelto: 0)."
+            " Senza posto, in attesa della prima scelta: 0.") in done
     reg.refresh_from_db()
     assert reg.table == a
     client.post(url("manage", event), {"action": "move", "registration": reg.pk, "table": b.pk})
