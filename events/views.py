@@ -258,7 +258,13 @@ def _attendance(event: Event) -> dict:
 def check_in(request: HttpRequest, slug: str) -> HttpResponse:
     event = _staff_event(request, slug, Perm.CHECK_IN_ATTENDEES)
     context = {"event": event}
-    if request.method == "POST":
+    if request.method == "POST" and "undo" in request.POST:
+        # The button under a fresh check-in: the wrong ticket scanned, a colleague's test.
+        code = typed_code(request.POST["undo"])
+        reg = event.registrations.filter(ticket_code=code).first() if code else None
+        undone = reg is not None and services.undo_check_in(registration=reg, actor=request.user)
+        context.update(outcome="undone" if undone else "not_undone", scanned=reg, code=code)
+    elif request.method == "POST":
         outcome, reg = services.check_in(event=event, ticket_code=request.POST.get("code", ""), actor=request.user)
         context.update(outcome=outcome, scanned=reg, code=typed_code(request.POST.get("code", "")))
     context["attendance"] = _attendance(event)

@@ -157,6 +157,32 @@ def test_staff_of_an_organising_member_may_check_in_but_not_manage(client_as, pe
 
 
 @pytest.mark.django_db
+def test_door_staff_can_take_back_a_check_in_they_just_made(client_as, personas, territory, firm):
+    event = make_event(territory)
+    event.organisers.add(firm)
+    reg = services.register_attendee(event=event, data=person(1))
+    other = make_event(territory)
+    elsewhere = services.register_attendee(event=other, data=person(2))
+    services.check_in(event=other, ticket_code=elsewhere.ticket_code, actor=None)
+    client = client_as(personas["org_staff"])
+
+    scanned = client.post(url("check_in", event), {"code": reg.ticket_code}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Annulla questo ingresso" in scanned and f'name="undo" value="{reg.ticket_code}"' in scanned
+    undone = client.post(url("check_in", event), {"undo": reg.ticket_code}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Ingresso annullato" in undone and "Presenti: 0 su 1" in undone
+    reg.refresh_from_db()
+    assert reg.checked_in_at is None
+    assert AuditLog.objects.filter(action="registration.check_in_undone", object_id=str(reg.pk)).count() == 1
+    again = client.post(url("check_in", event), {"undo": reg.ticket_code}).content.decode()
+    assert "non risultava alcun ingresso" in again
+    # A code of another event is not this page's to undo.
+    client.post(url("check_in", event), {"undo": elsewhere.ticket_code})
+    elsewhere.refresh_from_db()
+    assert elsewhere.checked_in_at is not None
+    assert client.post(url("check_in", event), {"code": reg.ticket_code}).status_code == 200  # scans again
+
+
+@pytest.mark.django_db
 def test_coordinator_of_another_territory_sees_nothing(client_as, territory, other_coordinator):
     event = make_event(territory)
     client = client_as(other_coordinator)
