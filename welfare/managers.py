@@ -2,7 +2,7 @@ import math
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, Sum, Value
 
 from core.search import search
 
@@ -44,8 +44,10 @@ class ServiceQuerySet(models.QuerySet):
         if delivery:
             matches = matches.filter(delivery=delivery)
         if municipio:
-            # Served in that Municipio, or reachable from anywhere (online).
-            matches = matches.filter(Q(municipi__number=municipio) | Q(delivery="online")).distinct()
+            # Served in that Municipio, or reachable from anywhere (online). EXISTS, not a join: the
+            # join repeated a service once per Municipio it serves, and its DISTINCT compared every column.
+            served = self.model.municipi.through.objects.filter(service=OuterRef("pk"), municipio__number=municipio)
+            matches = matches.filter(Exists(served) | Q(delivery="online"))
         return matches
 
 

@@ -53,6 +53,25 @@ def test_catalogue_search_filters_and_distance(client, world, coop):
     assert unknown.status_code == 422 and "territory" in unknown.json()["fields"]
 
 
+def test_catalogue_by_municipio_lists_each_service_once_with_online_ones(client, world, coop, territory):
+    from core.models import Municipio
+
+    three, five, seven = (Municipio.objects.get(territory=territory, number=n) for n in (3, 5, 7))
+    both = make_service(coop, title="Assistenza domiciliare", delivery="at_home")
+    both.municipi.set([three, five])  # two links: a join would list it twice
+    make_service(coop, title="Sportello di Lambrate").municipi.set([three])
+    make_service(coop, title="Corso online", delivery="online")
+    make_service(coop, title="Centro estivo di Baggio").municipi.set([seven])
+    answer = client.get("/api/v1/welfare/services", {"territory": "milano", "municipio": 3, "page_size": 2}).json()
+    assert answer["count"] == 3 and answer["pages"] == 2
+    titles = [s["title"] for s in answer["items"]]
+    titles += [s["title"] for s in client.get("/api/v1/welfare/services", {
+        "territory": "milano", "municipio": 3, "page_size": 2, "page": 2}).json()["items"]]
+    assert sorted(titles) == ["Assistenza domiciliare", "Corso online", "Sportello di Lambrate"]
+    near = client.get("/api/v1/welfare/services", {"territory": "milano", "municipio": 5, "lat": "45.46", "lon": "9.19"}).json()
+    assert sorted(s["title"] for s in near["items"]) == ["Assistenza domiciliare", "Corso online"]
+
+
 def test_wallets_show_balance_and_headroom(client, world, personas):
     wallets = client.get("/api/v1/welfare/wallets", **bearer(personas["worker"])).json()
     assert wallets["count"] == 1
