@@ -218,7 +218,8 @@ class Plan(models.Model):
     """A yearly welfare plan: of one organisation, or pooled by the network for several small firms."""
 
     class UnusedCredit(models.TextChoices):
-        CARRY_OVER = "carry_over", _("Resta disponibile fino alla fine della validità")
+        # What close_expired_plan() does with a wallet's credit once the plan's validity is over.
+        CARRY_OVER = "carry_over", _("Passa al piano successivo dell'impresa, se il lavoratore ne ha uno; altrimenti torna all'impresa")
         RETURN_TO_FIRM = "return", _("Torna all'impresa alla fine della validità")
 
     class Status(models.TextChoices):

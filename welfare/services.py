@@ -506,6 +506,12 @@ class FringeHeadroom:
     def headroom_cents(self) -> int:
         return max(0, self.threshold_cents - self.spent_cents)
 
+    @property
+    def is_crossed(self) -> bool:
+        """Over the threshold (the children declaration withdrawn after spending): art. 51 c. 3 TUIR
+        makes the year's whole amount taxable, not just what exceeds it."""
+        return self.spent_cents > self.threshold_cents
+
 
 def fringe_headroom(worker: Worker, *, year: int) -> FringeHeadroom:
     rule = FringeThreshold.for_year(year)

@@ -385,6 +385,12 @@ def test_withdrawing_the_children_declaration_warns_when_fringe_becomes_taxable(
     assert "diventano tutti imponibili" in page.content.decode()
     worker.refresh_from_db()
     assert not worker.has_dependent_children
+    # And the fringe box itself says so, on this page and every later visit, not only the flash message.
+    box = client.get("/welfare/il-mio-welfare/").content.decode()
+    assert "più della soglia" in box and "sono quindi tutti imponibili (1.500,00\u00a0€)" in box
+    assert "ti restano" not in box
+    # The plan carries unused credit over (the factory's default): the card says where it goes.
+    assert "Quel che non usi entro la scadenza passa al piano successivo della tua impresa" in box
 
 
 def test_a_used_voucher_counts_the_time_it_gives_back(client_as, world, personas, coop):
