@@ -236,6 +236,7 @@ class ImportRow:
     line: int
     data: WorkerData | None
     errors: list[str]
+    who: str = ""  # the row's name and codice fiscale as written, to find it in the file
 
 
 class WorkerImportForm(forms.Form):
@@ -314,7 +315,10 @@ class WorkerImportForm(forms.Form):
                 tax_code=code, first_name=values["first_name"], last_name=values["last_name"],
                 email=values["email"], category=values.get("category", ""),
             )
-            checked.append(ImportRow(line=line, data=data, errors=errors))
+            who = " ".join(v for v in (values.get("first_name", ""), values.get("last_name", "")) if v)[:120]
+            if values.get("tax_code"):
+                who = f"{who} ({values['tax_code'][:20]})" if who else values["tax_code"][:20]
+            checked.append(ImportRow(line=line, data=data, errors=errors, who=who))
         return checked
 
 

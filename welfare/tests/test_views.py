@@ -130,6 +130,9 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
     assert "2 lavoratori iscritti" in text and "4 righe non importate" in text
     assert "ripetuto nel file" in text and "email non valida" in text
     assert "importa un file che contiene solo quelle" in text
+    # Each bad row by its spreadsheet row number and the person on it, to find it in the file.
+    assert "<td>3</td><td>Rosa Verdi (RSSMRA85T10A562X)</td>" in text
+    assert f"<td>4</td><td>Ugo Neri ({tax_code(11)})</td><td>email non valida</td>" in text
     assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
                                                                   "ida@example.org"}
 
