@@ -399,13 +399,19 @@ def badges(request: HttpRequest, slug: str) -> HttpResponse:
 @territory_view
 def certificates(request: HttpRequest, slug: str) -> HttpResponse:
     event = _staff_event(request, slug, Perm.MANAGE_EVENTS)
-    people = event.registrations.filter(checked_in_at__isnull=False, is_anonymised=False).order_by("last_name", "first_name")
+    people = (event.registrations.filter(checked_in_at__isnull=False, is_anonymised=False).select_related("table")
+              .order_by("last_name", "first_name"))
     if not event.has_started or not people.exists():
         messages.error(request, _("Gli attestati si scaricano dall'inizio dell'evento, per chi risulta presente.")
                        if not event.has_started else _("Nessuna persona risulta presente: non ci sono attestati."))
         return redirect("events:manage", territory=event.territory.slug, slug=event.slug)
-    return render_pdf(request, "events/certificate_pdf.html", {"event": event, "people": people},
+    return render_pdf(request, "events/certificate_pdf.html", _certificate_context(event, people),
                       filename=f"attestati-{event.slug}")
+
+
+def _certificate_context(event: Event, people) -> dict:
+    return {"event": event, "people": people, "issued_on": timezone.localdate(),
+            "organisers": list(event.organisers.order_by("name").values_list("name", flat=True))}
 
 
 @require_safe
@@ -415,7 +421,7 @@ def certificate(request: HttpRequest, token) -> HttpResponse:
     if reg.checked_in_at is None or not reg.event.has_started:  # never a certificate for an event to come
         raise Http404
     request.territory = reg.event.territory
-    return render_pdf(request, "events/certificate_pdf.html", {"event": reg.event, "people": [reg]},
+    return render_pdf(request, "events/certificate_pdf.html", _certificate_context(reg.event, [reg]),
                       filename=f"attestato-{reg.event.slug}")
 
 

@@ -262,6 +262,26 @@ def test_badges_and_certificates_are_real_pdfs(client_as, personas, territory, c
 
 
 @pytest.mark.django_db
+def test_a_certificate_says_who_from_which_organisation_when_where_and_by_whom(territory, firm, personas):
+    from django.template.loader import render_to_string
+
+    from events.views import _certificate_context
+
+    start = timezone.now() - timedelta(hours=2)
+    event = make_event(territory, starts_at=start, venue_name="Luiss Hub", venue_address="Via D'Azeglio 3, Milano",
+                       tables=[("Welfare in rete", 5)], table_mode="first_come")
+    event.organisers.add(firm)
+    reg = Registration.objects.create(event=event, first_name="Giulia", last_name="Brambilla", email="g@example.org",
+                                      organisation_name="Equa Cooperativa Sociale", status="confirmed",
+                                      table=event.tables.get(), privacy_acknowledged_at=start, checked_in_at=start)
+    html = render_to_string("events/certificate_pdf.html", _certificate_context(event, [reg]))
+    for expected in ("Giulia Brambilla", "Equa Cooperativa Sociale", "Luiss Hub, Via D&#x27;Azeglio 3, Milano",
+                     f"dalle {timezone.localtime(start):%H:%M}", "Tavolo di lavoro: Welfare in rete",
+                     f"Organizzato da: {firm.name}", reg.ticket_code, "Presenza registrata all'ingresso"):
+        assert expected in html, expected
+
+
+@pytest.mark.django_db
 def test_before_assigning_the_coordinator_sees_each_tables_demand_and_each_persons_ranking(
     client_as, personas, territory
 ):
