@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.fiscal import normalise_codice_fiscale
 from core.forms import HiddenFieldErrors, RowsChoiceField
 from core.models import Municipio
+from core.search import fold
 
 from .models import Category, Delivery, Plan, ProviderProposal, Service, Worker
 from .services import WorkerData
@@ -248,6 +249,14 @@ class WorkerImportForm(forms.Form):
 
     HEADERS = {"codice_fiscale": "tax_code", "nome": "first_name", "cognome": "last_name", "email": "email",
                "categoria": "category"}
+    # Headers as people type them in a spreadsheet: "Codice fiscale", "E-mail", "Categoria ".
+    HEADER_ALIASES = {"e_mail": "email", "mail": "email", "indirizzo_email": "email", "cf": "codice_fiscale"}
+
+    @classmethod
+    def column(cls, header: str | None) -> str:
+        """The column a header names: lower case, no accents, spaces and dashes as underscores."""
+        name = re.sub(r"[\s\-]+", "_", fold((header or "").strip()))
+        return cls.HEADER_ALIASES.get(name, name)
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -269,7 +278,7 @@ class WorkerImportForm(forms.Form):
             dialect = csv.excel
         reader = csv.DictReader(io.StringIO(text), dialect=dialect)
         try:
-            headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+            headers = {self.column(h) for h in reader.fieldnames or []}
             rows = list(reader)
         except csv.Error:  # e.g. a field longer than the csv module accepts
             raise ValidationError(_("Il file non è un CSV leggibile: controlla separatori e virgolette.")) from None
@@ -288,7 +297,7 @@ class WorkerImportForm(forms.Form):
         seen: set[str] = set()
         checked = []
         for line, raw in enumerate(self.cleaned_data["file"], start=2):
-            values = {self.HEADERS.get((k or "").strip().lower()): (v or "").strip() for k, v in raw.items() if k}
+            values = {self.HEADERS.get(self.column(k)): (v or "").strip() for k, v in raw.items() if k}
             errors = []
             try:
                 code = personal_tax_code(values.get("tax_code", ""))
@@ -303,9 +312,12 @@ class WorkerImportForm(forms.Form):
                 if not values.get(field) or len(values[field]) > 100:
                     errors.append(str(_("%(field)s mancante o troppo lungo") % {"field": label}))
             try:
-                validate_email(values.get("email", ""))
-                if len(values["email"]) > 254:  # validate_email does not look at the length
-                    raise ValidationError("too long")
+                if not values.get("email"):
+                    errors.append(str(_("email mancante")))
+                else:
+                    validate_email(values["email"])
+                    if len(values["email"]) > 254:  # validate_email does not look at the length
+                        raise ValidationError("too long")
             except ValidationError:
                 errors.append(str(_("email non valida")))
             if len(values.get("category", "")) > 60:

@@ -25,9 +25,9 @@ class Category(models.TextChoices):
     """Welfare service categories, by the letter of TUIR art. 51 that exempts them."""
 
     EDUCATION = "f_bis", _("Istruzione e cura dei figli (art. 51 c. 2 lett. f-bis)")
-    CARE = "f_ter", _("Assistenza a familiari anziani o non autosufficienti (lett. f-ter)")
-    WELLBEING = "f", _("Ricreazione, cultura, sport e salute (lett. f)")
-    TRANSPORT = "d_bis", _("Abbonamenti al trasporto pubblico (lett. d-bis)")
+    CARE = "f_ter", _("Assistenza a familiari anziani o non autosufficienti (art. 51 c. 2 lett. f-ter)")
+    WELLBEING = "f", _("Ricreazione, cultura, sport e salute (art. 51 c. 2 lett. f)")
+    TRANSPORT = "d_bis", _("Abbonamenti al trasporto pubblico (art. 51 c. 2 lett. d-bis)")
     FRINGE = "fringe", _("Beni e servizi, fringe benefit (art. 51 c. 3)")
 
     @classmethod

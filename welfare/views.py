@@ -547,11 +547,12 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
 def _left_out_message(plan: Plan, missing: dict[str, int]) -> str:
     count = sum(missing.values())
     ordered = sorted(missing, key=lambda category: (not category, category.casefold()))  # "no category" last
-    names = ", ".join(f"«{category}»" if category else _("senza categoria") for category in ordered)
+    names = ", ".join(_("la categoria «%(category)s»") % {"category": category} if category
+                      else _("chi non ha una categoria") for category in ordered)
     return ngettext(
-        "Il piano «%(plan)s» non ha una quota per %(categories)s: %(count)s lavoratore non riceve credito da "
+        "Il piano «%(plan)s» non prevede un importo per %(categories)s: %(count)s lavoratore non riceve credito da "
         "questo piano. Se è un errore, correggi la categoria nell'elenco dei lavoratori.",
-        "Il piano «%(plan)s» non ha una quota per %(categories)s: %(count)s lavoratori non ricevono credito da "
+        "Il piano «%(plan)s» non prevede un importo per %(categories)s: %(count)s lavoratori non ricevono credito da "
         "questo piano. Se è un errore, correggi la categoria nell'elenco dei lavoratori.", count,
     ) % {"plan": plan.name, "categories": names, "count": count}
 

@@ -111,6 +111,9 @@ def test_enrolling_checks_the_codice_fiscale_and_invites(client_as, world, perso
     assert good.status_code == 302
     assert Worker.objects.get(email="anna@example.org").wallets.get().account.balance_cents == 30000
     assert mail.outbox and "password" in mail.outbox[-1].body.lower()
+    # Each plan with the dates it can be used between, so a plan starting later does not read as credit today.
+    year = timezone.localdate().year
+    assert f"300,00\u00a0€ (si usa dal 1 gennaio {year} al 31 dicembre {year})" in mail.outbox[-1].body
 
 
 def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world, personas):
@@ -135,6 +138,24 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
     assert f"<td>4</td><td>Ugo Neri ({tax_code(11)})</td><td>email non valida</td>" in text
     assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
                                                                   "ida@example.org"}
+
+
+def test_csv_import_takes_headers_as_people_type_them_and_says_when_nothing_was_imported(client_as, world, personas):
+    client = client_as(personas["org_admin"])
+    rows = "\n".join([
+        "Codice fiscale;Nome;Cognome;E-mail;Categoria",
+        f"{tax_code(20)};Luca;Bianchi;;",
+        f"{tax_code(21)};Ugo;Neri;non-una-email;",
+    ])
+    answer = client.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
+    text = answer.content.decode()
+    assert answer.status_code == 422
+    assert "Mancano le colonne" not in text
+    assert f"<td>2</td><td>Luca Bianchi ({tax_code(20)})</td><td>email mancante</td>" in text
+    assert "<td>email non valida</td>" in text
+    assert "Nessun lavoratore iscritto: ogni riga del file ha un problema." in text
+    assert "riceveranno l&#x27;invito" not in text and "Le altre righe sono state importate" not in text
+    assert not Worker.objects.filter(tax_code__in=[tax_code(20), tax_code(21)]).exists()
 
 
 def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, world, firm, personas,
@@ -496,7 +517,7 @@ def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_c
         "first_name": "Marco", "last_name": "Ferrari", "tax_code": tax_code(50), "email": "marco@example.org",
         "category": "dirigenti"}, follow=True).content.decode()
     assert "Iscrizione di Marco Ferrari registrata" in enrolled
-    assert "Il piano «Piano per categorie» non ha una quota per «dirigenti»: 1 lavoratore non riceve credito" in enrolled
+    assert "Il piano «Piano per categorie» non prevede un importo per la categoria «dirigenti»: 1 lavoratore non riceve credito" in enrolled
     rows = "codice_fiscale,nome,cognome,email,categoria\n" + "\n".join([
         f"{tax_code(51)},Ugo,Riva,ugo@example.org,Impiegati",  # case aside, the plan's category
         f"{tax_code(52)},Ida,Neri,ida@example.org,",
@@ -505,10 +526,10 @@ def test_a_worker_whose_category_the_plan_has_no_amount_for_is_pointed_out_and_c
     imported = admin.post(f"{FIRM}/welfare/lavoratori/importa/", {"file": SimpleUploadedFile("w.csv", rows.encode())})
     text = imported.content.decode()
     assert "3 lavoratori iscritti" in text
-    assert "non ha una quota per «impiegat», senza categoria: 2 lavoratori non ricevono credito" in text
+    assert "non prevede un importo per la categoria «impiegat», chi non ha una categoria: 2 lavoratori non ricevono credito" in text
     # The plans table keeps saying it.
     desk = admin.get(f"{FIRM}/welfare/").content.decode()
-    assert "Nessuna quota per:" in desk and "«dirigenti» (1)" in desk and "«impiegat» (1)" in desk
+    assert "Nessun importo per:" in desk and "«dirigenti» (1)" in desk and "«impiegat» (1)" in desk
 
     # Correcting the typo credits Eva at once, with the audit row; a second worker's credit stays as it was.
     eva = Worker.objects.get(email="eva@example.org")
