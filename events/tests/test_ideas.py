@@ -294,3 +294,11 @@ def test_ideas_nobody_voted_for_are_not_called_most_voted(client, event, table, 
 
     assert "Le idee più votate" not in page and "Nessuno l&#x27;ha votata" not in page
     assert "Bacheca delle idee (1 idea)" in page  # still on the board
+
+
+@pytest.mark.django_db
+def test_a_past_event_whose_tables_left_nothing_says_so_instead_of_linking_empty_boards(client, event, table):
+    move_event(event, starts_in=-timedelta(days=30))  # over, nobody posted, no summary
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert page.count("Gli esiti di questo tavolo non sono stati pubblicati.") == 2
+    assert "Bacheca delle idee (0 idee)" not in page
