@@ -15,6 +15,12 @@ class EventQuerySet(models.QuerySet):
     def past(self) -> "EventQuerySet":
         return self.filter(ends_at__lte=timezone.now()).order_by("-starts_at")
 
+    def organised_by(self, organisation_ids) -> "EventQuerySet":
+        # EXISTS on the link table: an event organised by two of the person's organisations once.
+        links = self.model.organisers.through.objects.filter(event=models.OuterRef("pk"),
+                                                             organisation__in=organisation_ids)
+        return self.filter(models.Exists(links))
+
 
 class RegistrationQuerySet(models.QuerySet):
     def live(self) -> "RegistrationQuerySet":

@@ -157,6 +157,26 @@ def test_staff_of_an_organising_member_may_check_in_but_not_manage(client_as, pe
 
 
 @pytest.mark.django_db
+def test_door_staff_find_their_events_check_in_on_their_dashboard(client_as, personas, territory, firm, coop):
+    ours = make_event(territory)
+    ours.organisers.add(firm, coop)  # two of theirs? once
+    running = make_event(territory, starts_at=timezone.now() - timedelta(hours=3))
+    running.organisers.add(firm)
+    long_gone = make_event(territory, starts_at=timezone.now() - timedelta(days=10))
+    long_gone.organisers.add(firm)
+    draft = make_event(territory, is_published=False)
+    draft.organisers.add(firm)
+    not_ours = make_event(territory)
+    not_ours.organisers.add(coop)
+    page = client_as(personas["org_staff"]).get(reverse("accounts:dashboard")).content.decode()
+    assert "Accoglienza agli eventi" in page
+    assert page.count(url("check_in", ours)) == 1 and url("check_in", running) in page
+    for hidden in (long_gone, draft, not_ours):
+        assert url("check_in", hidden) not in page
+    assert "Accoglienza agli eventi" not in client_as(personas["worker"]).get(reverse("accounts:dashboard")).content.decode()
+
+
+@pytest.mark.django_db
 def test_door_staff_can_take_back_a_check_in_they_just_made(client_as, personas, territory, firm):
     event = make_event(territory)
     event.organisers.add(firm)
