@@ -460,3 +460,18 @@ def test_choosing_a_table_from_the_registration_page_refuses_what_is_not_a_table
     assert client.post(choose, {"table": table_a.pk}).status_code == 302
     registration.refresh_from_db()
     assert registration.table == table_a
+
+
+def test_a_full_event_does_not_advertise_table_seats_and_a_past_one_no_calendar(client, territory):
+    event = make_event(territory, capacity=1, tables=[("Welfare in rete", 5)], table_mode="first_come")
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "5 posti liberi" in page and "Aggiungi al calendario" in page
+    services.register_attendee(event=event, data=person(1), table_id=event.tables.get().pk)
+    cache.clear()
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "I posti sono esauriti" in page and "posti liberi" not in page
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - timedelta(days=3),
+                                             ends_at=timezone.now() - timedelta(days=3) + timedelta(hours=6))
+    cache.clear()
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Aggiungi al calendario" not in page and "L'evento si è concluso." in page
