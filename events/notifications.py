@@ -83,7 +83,11 @@ def send_now(registration: Registration, template: str) -> None:
     ]
     try:
         # One mail for both: a promotion is a confirmation that first says why it comes now.
-        _send(registration, "confirmed", attachments=attachments, promoted=template == "promoted")
+        preferences = []
+        if registration.table_id is None and event.table_mode == event.TableMode.RANKED:
+            preferences = list(registration.preferences.select_related("table").order_by("rank"))
+        _send(registration, "confirmed", attachments=attachments, promoted=template == "promoted",
+              preferences=preferences)
     finally:
         # Scheduled here rather than by the request that confirmed the seat: one task row less in the
         # rush, and the reminder is queued after the confirmation (even if sending that one failed).
@@ -93,7 +97,7 @@ def send_now(registration: Registration, template: str) -> None:
 
 
 def _calendar(event) -> tuple[str, bytes, str]:
-    return ("evento.ics", tickets.ics_for_events([event], name=event.title), "text/calendar")
+    return ("evento.ics", tickets.ics_for_events([event], name=event.title, for_registrant=True), "text/calendar")
 
 
 def registration_changed(registration: Registration, *, promoted: bool = False) -> None:

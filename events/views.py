@@ -158,6 +158,8 @@ def registration(request: HttpRequest, token) -> HttpResponse:
         context["boards"] = reg.event.tables.all()
         if reg.event.table_mode == Event.TableMode.FIRST_COME:
             context["tables"] = reg.event.tables.all()
+        elif reg.event.table_mode == Event.TableMode.RANKED:
+            context["preferences"] = reg.preferences.select_related("table").order_by("rank")
     if reg.status == Registration.Status.WAITLISTED:
         context["position"] = Registration.objects.waiting().filter(
             event=reg.event
@@ -181,12 +183,14 @@ def cancel(request: HttpRequest, token) -> HttpResponse:
     reg = _registration(token)
     request.territory = reg.event.territory
     if request.method == "POST" and reg.status != Registration.Status.CANCELLED:
+        held_seat = reg.holds_seat
         try:
             services.cancel_registration(registration=reg)
         except services.CancelClosed:
             reg.refresh_from_db()
             return render(request, "events/cancel.html", {"registration": reg, "event": reg.event}, status=409)
-        messages.success(request, _("Iscrizione annullata. Grazie per averci avvisato: il posto passa a chi è in lista d'attesa."))
+        messages.success(request, _("Iscrizione annullata. Grazie per averci avvisato: il posto torna disponibile per altri.")
+                         if held_seat else _("Iscrizione annullata: sei uscito dalla lista d'attesa."))
         return redirect("events:registration", token=token)
     return render(request, "events/cancel.html", {"registration": reg, "event": reg.event})
 

@@ -475,3 +475,58 @@ def test_a_full_event_does_not_advertise_table_seats_and_a_past_one_no_calendar(
     cache.clear()
     page = client.get(event.get_absolute_url()).content.decode()
     assert "Aggiungi al calendario" not in page and "L'evento si è concluso." in page
+
+
+def test_cancelling_says_what_happens_to_a_seat_or_a_waiting_place(client, territory):
+    event = make_event(territory, capacity=1)
+    seated = services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    cancel = lambda r: reverse("events:cancel", kwargs={"token": r.token})  # noqa: E731
+    ask = client.get(cancel(waiting)).content.decode()
+    assert "Uscirai dalla lista d&#x27;attesa." in ask or "Uscirai dalla lista d'attesa." in ask
+    assert "Il tuo posto torna disponibile" not in ask
+    done = client.post(cancel(waiting), follow=True).content.decode()
+    assert "sei uscito dalla lista d" in done and "il posto torna disponibile" not in done
+    ask = client.get(cancel(seated)).content.decode()
+    assert "Il tuo posto torna disponibile: se qualcuno è in lista d" in ask
+    done = client.post(cancel(seated), follow=True).content.decode()
+    assert "il posto torna disponibile per altri" in done
+
+
+def test_the_ticket_page_says_when_the_person_came_in_and_repeats_ranked_choices(client, territory):
+    event = make_event(territory, table_mode="ranked", tables=[("Welfare in rete", 5), ("Diversity & Inclusion", 5)])
+    welfare, inclusion = event.tables.order_by("position")
+    reg = services.register_attendee(event=event, data=person(1), preferences=[inclusion.pk, welfare.pk])
+    page = client.get(reverse("events:registration", kwargs={"token": reg.token})).content.decode()
+    assert "Le tue preferenze: 1. Diversity &amp; Inclusion; 2. Welfare in rete." in page
+    assert "Il coordinamento assegna i tavoli prima dell" in page
+    assert "Mostra questo codice all" in page
+    services.check_in(event=event, ticket_code=reg.ticket_code, actor=None)
+    reg.refresh_from_db()
+    page = client.get(reverse("events:registration", kwargs={"token": reg.token})).content.decode()
+    moment = timezone.localtime(reg.checked_in_at)
+    assert f"Ingresso registrato il {moment.day} " in page and f"alle {moment:%H:%M}." in page
+    assert "Mostra questo codice all" not in page
+
+
+def test_the_confirmation_gives_the_hours_the_online_link_in_its_calendar_file_and_ranked_choices(
+    client, territory, django_capture_on_commit_callbacks
+):
+    from icalendar import Calendar
+
+    morning = timezone.localtime(timezone.now() + timedelta(days=10)).replace(hour=9, minute=30, second=0, microsecond=0)
+    event = make_event(territory, mode="hybrid", online_url="https://meet.example.org/mire-evento", starts_at=morning,
+                       table_mode="ranked", tables=[("Welfare in rete", 5), ("Diversity & Inclusion", 5)])
+    welfare, inclusion = event.tables.order_by("position")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register_attendee(event=event, data=person(1), preferences=[welfare.pk, inclusion.pk])
+    [message] = mail.outbox
+    start, end = timezone.localtime(event.starts_at), timezone.localtime(event.ends_at)
+    assert f"{start:%H:%M}–{end:%H:%M}" in message.body and "09:30–15:30" in message.body
+    assert "Le tue preferenze: 1. Welfare in rete; 2. Diversity & Inclusion." in message.body
+    ics = next(content for name, content, _type in message.attachments if name == "evento.ics")
+    [entry] = Calendar.from_ical(ics).walk("VEVENT")
+    assert "https://meet.example.org/mire-evento" in str(entry["description"])
+    # The public feed keeps the link for registered people only.
+    feed = client.get(reverse("events:event_ics", kwargs={"territory": "milano", "slug": event.slug})).content
+    assert b"meet.example.org" not in feed
