@@ -337,7 +337,9 @@ def _add_demand(event: Event, tables: list[WorkingTable]) -> None:
 
 def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
     action = request.POST.get("action")
-    if action == "assign_tables" and event.table_mode == Event.TableMode.RANKED:
+    if action in ("assign_tables", "notify_tables") and event.is_past:
+        messages.error(request, _("L'evento si è concluso: i tavoli non si assegnano più e non si scrive più a nessuno."))
+    elif action == "assign_tables" and event.table_mode == Event.TableMode.RANKED:
         result = services.assign_tables(event=event, actor=request.user)
         # Labels and figures, not a sentence: four counts in one sentence have no plural that fits all.
         messages.success(request, _(

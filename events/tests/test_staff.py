@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -362,6 +363,32 @@ def test_manage_page_says_whether_the_event_is_public_and_when_registration_runs
 
     deadline = timezone.localtime(timezone.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
     running = make_event(territory, starts_at=timezone.now() - timedelta(hours=1), registration_closes_at=deadline)
+    present = services.register_attendee(event=running, data=person(1))
+    services.check_in(event=running, ticket_code=present.ticket_code, actor=None)
     page = client.get(url("manage", running)).content.decode()
     assert f"Iscrizioni aperte fino al {deadline.day} " in page and f"{deadline:%H:%M}" in page
     assert url("certificates", running) in page
+
+
+@pytest.mark.django_db
+def test_the_manage_page_of_a_finished_event_offers_no_table_actions(client_as, personas, territory,
+                                                                     django_capture_on_commit_callbacks):
+    event = make_event(territory, table_mode="ranked", tables=[("Welfare", 5)])
+    reg = services.register_attendee(event=event, data=person(1), preferences=[event.tables.get().pk])
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - timedelta(days=2),
+                                             ends_at=timezone.now() - timedelta(days=2, hours=-6))
+    client = client_as(personas["coordinator"])
+    page = client.get(url("manage", event)).content.decode()
+    assert 'value="assign_tables"' not in page and 'value="notify_tables"' not in page
+    assert url("certificates", event) not in page and "Nessuna persona risulta presente" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        for action in ("assign_tables", "notify_tables"):
+            answer = client.post(url("manage", event), {"action": action}, follow=True).content.decode()
+            assert "L&#x27;evento si è concluso" in answer or "L'evento si è concluso" in answer
+    reg.refresh_from_db()
+    assert reg.table is None
+    assert not [m for m in mail.outbox if "tavolo" in m.subject.lower()]
+    empty = make_event(territory)
+    assert "Ancora nessuna iscrizione." in client.get(url("manage", empty)).content.decode()
+    filtered = client.get(url("manage", empty), {"q": "nessuno"}).content.decode()
+    assert "Nessuna iscrizione corrisponde." in filtered and "Togli i filtri" in filtered
