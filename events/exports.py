@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from core.spreadsheets import csv_bytes, safe_cell
 
@@ -71,6 +72,11 @@ def registrations_xlsx(event: Event) -> bytes:
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
+    # Columns as wide as their longest cell (within reason), so headers and dates are readable as
+    # opened: the default width cut "Preferenze sui tavoli" and showed dates as #####.
+    for column in sheet.columns:
+        longest = max(16 if isinstance(c.value, datetime) else len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[get_column_letter(column[0].column)].width = min(max(longest + 2, 8), 50)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

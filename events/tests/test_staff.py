@@ -76,6 +76,8 @@ def test_waitlisted_tickets_are_not_let_in(client_as, personas, territory):
     waiting = services.register_attendee(event=event, data=person(2))
     response = client_as(personas["coordinator"]).post(url("check_in", event), {"code": waiting.ticket_code})
     assert "Biglietto non valido" in response.content.decode()
+    assert "in lista d&#x27;attesa, senza un posto confermato: rivolgiti al coordinamento" in response.content.decode() \
+        or "in lista d'attesa, senza un posto confermato: rivolgiti al coordinamento" in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.checked_in_at is None
 
@@ -262,6 +264,10 @@ def test_exports_of_an_event_with_ranked_tables_say_each_persons_table_and_choic
     assert by_email["persona2@example.org"][8:11] == ["Diversity & Inclusion", "", "1. Diversity & Inclusion"]
     sheet = load_workbook(io.BytesIO(client.get(url("export", event, fmt="xlsx")).content)).active
     assert [c.value for c in sheet[1]][8:11] == header[8:11]
+    # Wide enough to read as opened: the longest header, the dates.
+    assert sheet.column_dimensions["K"].width >= len("Preferenze sui tavoli")
+    registered = [c for c in sheet[1] if c.value == "Iscritto il"][0].column_letter
+    assert sheet.column_dimensions[registered].width >= 16
 
 
 @pytest.mark.django_db
