@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -10,7 +10,7 @@ from network.models import Article, NetworkRole
 
 from . import ratelimit
 from .cache import public_page
-from .models import SentMail, Territory
+from .models import SentMail, SentMailAttachment, Territory
 from .pages import get_page
 from .pdf import render_pdf
 from .territories import territory_view
@@ -66,7 +66,24 @@ def sent_mail(request: HttpRequest, token) -> HttpResponse:
     mail = SentMail.objects.filter(token=token).first()
     if mail is None:  # never sent, erased with its recipient's data, or past its retention
         return render(request, "core/sent_mail_gone.html", {"days": settings.MAIL_COPY_RETENTION_DAYS}, status=404)
-    return render(request, "core/sent_mail.html", {"mail": mail})
+    # The text without its own "read this in the browser" line: that is this page.
+    own = mail.get_absolute_url()
+    body = "\n".join(line for line in mail.body_text.splitlines() if own not in line).strip()
+    attachments = mail.attachments.only("pk", "filename", "mimetype").order_by("pk")
+    return render(request, "core/sent_mail.html", {"mail": mail, "body": body, "attachments": attachments})
+
+
+@require_safe
+@never_cache
+def sent_mail_attachment(request: HttpRequest, token, attachment_id: int) -> HttpResponse:
+    """A file that came with the message (the calendar entry, the ticket's QR), from its copy's page."""
+    attachment = SentMailAttachment.objects.filter(sent_mail__token=token, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    response = HttpResponse(bytes(attachment.content), content_type=attachment.mimetype)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_safe

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Perm, can
 from conftest import PERSONAS, make_organisation
-from core.models import SentMail
+from core.models import SentMail, SentMailAttachment
 from events import services
 from events.models import Event, Idea, IdeaVote, Question, Registration, WorkingTable
 from events.tests.factories import make_event, person
@@ -302,6 +302,8 @@ def world(territory, firm, coop, other_territory, personas, settings, tmp_path) 
         published_at=timezone.now() - timedelta(days=1),
     )
     sent_mail = SentMail.objects.create(to="anna@example.org", subject="Richiesta ricevuta", body_text="Grazie.")
+    SentMailAttachment.objects.create(sent_mail=sent_mail, filename="evento.ics", mimetype="text/calendar",
+                                      content=b"BEGIN:VCALENDAR")
     facilitator = personas["provider_staff"]
 
     event = _named(
@@ -574,6 +576,8 @@ ROUTES: dict[str, Route] = {
     "core:page": Route(PUBLIC, lambda w: {"slug": "privacy"}),
     "core:page_pdf": Route(PUBLIC, lambda w: {"slug": "privacy"}),
     "core:sent_mail": Route(PUBLIC, lambda w: {"token": w.sent_mail.token}),
+    "core:sent_mail_attachment": Route(PUBLIC, lambda w: {"token": w.sent_mail.token,
+                                                          "attachment_id": w.sent_mail.attachments.get().pk}),
     "core:territory_home": Route(PUBLIC, milano()),
     # Sets the language cookie and sends the visitor back (to the home page, with no `next`).
     "core:switch_language": Route(PUBLIC, lambda w: {"code": "it"}, ok=302),

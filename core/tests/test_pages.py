@@ -203,6 +203,27 @@ def test_every_mail_can_be_read_on_the_web(client, territory, django_capture_on_
     assert "abbiamo ricevuto la richiesta di Sartoria Porta Romana Srl" in content
     # The copy can hold personal data: no shared cache may keep it.
     assert "private" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    assert "Leggi questo messaggio nel browser" not in content  # it does not offer itself
+
+
+def test_a_mail_copy_offers_its_attachments(client, territory, django_capture_on_commit_callbacks):
+    from events import services
+    from events.tests.factories import make_event, person
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = services.register_attendee(event=make_event(territory), data=person(1))
+    [message] = mail.outbox
+    web_path = re.search(r"https?://[^/\s]+(/posta/[0-9a-f-]+/)", message.body).group(1)
+    content = client.get(web_path).content.decode()
+    assert f'<a href="{registration.get_absolute_url()}' in content or "/iscrizioni/" in content.split('<a href="http', 1)[1]
+    links = re.findall(r'href="(/posta/[0-9a-f-]+/allegati/\d+/)" download>([^<]+)</a>', content)
+    assert {name for _link, name in links} == {"evento.ics", f"biglietto-{registration.ticket_code}.png"}
+    for link, name in links:
+        response = client.get(link)
+        assert response.status_code == 200 and name in response["Content-Disposition"]
+        assert response.content.startswith(b"BEGIN:VCALENDAR" if name.endswith(".ics") else b"\x89PNG")
+    other = web_path.replace(web_path.split("/")[2], "00000000-0000-4000-8000-000000000000")
+    assert client.get(other + links[0][0].rsplit("/allegati/", 1)[1].join(["allegati/", ""])).status_code == 404
 
 
 def test_unknown_mail_copy_is_404(client, db):
