@@ -726,6 +726,16 @@ def request_refund(
     )
     audit.record(actor=actor, action="welfare.refund.requested", obj=refund, territory=territory,
                  changes={"amount_cents": amount_cents, "category": category})
+    # The organisation's admins decide refunds: each hears of a new one, rather than finding it by chance.
+    organisation = worker.organisation
+    url = settings.SITE_URL + reverse("welfare:refund_decide", kwargs={
+        "territory": territory.slug, "slug": organisation.slug, "pk": refund.pk})
+    admins = User.objects.filter(roles__kind=Role.Kind.ORG_ADMIN, roles__organisation=organisation,
+                                 is_active=True).distinct()
+    for admin in admins:
+        send_templated_mail(to=admin.email, template="welfare/email/refund_requested",
+                            context={"refund": refund, "organisation": organisation, "url": url},
+                            language=recipient_language(admin))
     return refund
 
 

@@ -183,8 +183,12 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
         wallets = list(worker.wallets.select_related("plan", "account", "tier")
                        .order_by("plan__valid_until", "plan__valid_from", "pk"))
         wallets.sort(key=lambda w: w.plan.valid_from > today)
+        # Credit held by refund requests still being examined: out of the balance, not yet spent.
+        held = dict(worker.refund_requests.filter(status=RefundRequest.Status.PENDING).values("wallet_id")
+                    .annotate(total=Sum("amount_cents")).values_list("wallet_id", "total"))
         for wallet in wallets:
             wallet.starts_later = wallet.plan.valid_from > today
+            wallet.held_for_refunds_cents = held.get(wallet.pk, 0)
         records.append({
             "worker": worker,
             "wallets": wallets,

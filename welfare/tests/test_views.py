@@ -235,9 +235,20 @@ def test_refund_by_the_web_then_rejected_with_a_reason(client_as, world, persona
                                    {**form, "key": key, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
         assert stale.status_code == 422 and "ricarica la pagina e riprova" in stale.content.decode()
     assert not RefundRequest.objects.exists()
-    sent = worker_client.post("/welfare/rimborsi/nuovo/", {**form, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = worker_client.post("/welfare/rimborsi/nuovo/",
+                                  {**form, "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
     assert sent.status_code == 302
     refund = RefundRequest.objects.get()
+    # The firm's admin hears of it, with the link to decide; nobody else does.
+    [notice] = mail.outbox
+    assert notice.to == [personas["org_admin"].email]
+    assert "Richiesta di rimborso da esaminare: 50,00" in notice.subject
+    assert "Retta del nido" in notice.body and f"{FIRM}/welfare/rimborsi/{refund.pk}/" in notice.body
+    # The worker sees where the 50 € went while the request is examined.
+    mine = worker_client.get("/welfare/il-mio-welfare/").content.decode()
+    assert "250,00" in mine and "Altri 50,00\u00a0€ sono riservati per le richieste di rimborso in esame" in mine
     admin = client_as(personas["org_admin"])
     assert admin.get(f"/welfare/rimborsi/{refund.pk}/ricevuta/")["Content-Type"] == "application/pdf"
     refused = admin.post(f"{FIRM}/welfare/rimborsi/{refund.pk}/", {"decision": "reject", "reason": "  "})
