@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.fiscal import normalise_codice_fiscale
 from core.forms import HiddenFieldErrors, RowsChoiceField
 from core.models import Municipio
+from core.money import euros
 from core.search import fold
 
 from .models import Category, Delivery, Plan, ProviderProposal, Service, Worker
@@ -143,6 +144,9 @@ class ServiceForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+MAX_TIER_CENTS = 20_000_00
+
+
 class PlanForm(forms.Form):
     name = forms.CharField(label=_("Nome del piano"), max_length=200)
     valid_from = forms.DateField(label=_("Valido dal"), widget=DateInput())
@@ -186,6 +190,12 @@ class PlanForm(forms.Form):
             if len(category) > 60:
                 raise ValidationError(_("Il nome di una categoria ha al massimo 60 caratteri."))
             tiers[category] = cents_from_euros(amount)
+            if tiers[category] > MAX_TIER_CENTS:
+                # A typo's extra zeros, not a plan: a premio di risultato taken as welfare is a few
+                # thousand euros (up to 5,000 at the substitute tax), fringe benefits at most 2,000.
+                raise ValidationError(_("%(amount)s per lavoratore è più di quanto un piano preveda (al massimo "
+                                        "%(limit)s): controlla gli zeri.") % {
+                    "amount": euros(tiers[category]), "limit": euros(MAX_TIER_CENTS)})
         if not tiers:
             raise ValidationError(_("Indica almeno un importo."))
         return tiers

@@ -87,6 +87,8 @@ def test_the_firm_creates_a_plan_and_bad_tiers_change_nothing(client_as, world, 
     assert refused.status_code == 422 and "compare due volte" in refused.content.decode()
     refused = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "quadri: dieci euro"})
     assert refused.status_code == 422
+    refused = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "500000"})  # 500 € with three zeros too many
+    assert refused.status_code == 422 and "controlla gli zeri" in refused.content.decode()
     assert Plan.objects.count() == 1
     made = client.post(f"{FIRM}/welfare/piani/nuovo/", {**base, "tiers": "impiegati: 300\nquadri: 450,50"})
     assert made.status_code == 302
