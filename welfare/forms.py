@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale
@@ -119,8 +120,8 @@ class ServiceForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 5}), "municipi": forms.CheckboxSelectMultiple}
         field_classes = {"municipi": RowsChoiceField}
         help_texts = {
-            "slug": _("Compare nell'indirizzo della pagina del servizio: cambiandolo, i link già condivisi smettono "
-                      "di funzionare."),
+            "slug": _("Compare nell'indirizzo della pagina del servizio; vuoto, lo ricaviamo dal titolo. Cambiandolo, "
+                      "i link già condivisi smettono di funzionare."),
             "latitude": _("Gradi decimali, per esempio 45.4642. Con la longitudine mette il servizio sulla mappa e "
                           "nell'ordine per distanza."),
         }
@@ -128,11 +129,21 @@ class ServiceForm(forms.ModelForm):
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipi"].queryset = Municipio.objects.filter(territory=territory).order_by("number")
+        self.fields["slug"].required = False  # made from the title when left empty
         if self.instance.pk:
             self.fields["price"].initial = f"{self.instance.price_cents / 100:.2f}".replace(".", ",")
 
     def clean(self):
         data = super().clean()
+        if not data.get("slug") and self.instance.pk:
+            data["slug"] = self.instance.slug
+        elif not data.get("slug") and data.get("title"):
+            others = Service.objects.filter(territory=self.instance.territory).exclude(pk=self.instance.pk)
+            base = slugify(data["title"])[:110] or "servizio"
+            slug, n = base, 2
+            while others.filter(slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            data["slug"] = slug
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             raise ValidationError(_("Indica latitudine e longitudine insieme, o nessuna delle due."))
         if data.get("delivery") != Delivery.ONLINE and not data.get("municipi") and not data.get("address"):

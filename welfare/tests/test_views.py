@@ -644,6 +644,11 @@ def test_a_provider_publishes_a_service_for_the_municipi_it_serves(client_as, wo
     assert saved.status_code == 302
     service = coop.services.get(title="Assistenza domiciliare")
     assert {m.number for m in service.municipi.all()} == {2, 5}
+    # The identifier may be left empty: it comes from the title, and never clashes with another one.
+    again = client.post(url, {**data, "slug": ""})
+    assert again.status_code == 302
+    assert set(coop.services.filter(title="Assistenza domiciliare").values_list("slug", flat=True)) == {
+        "assistenza-domiciliare", "assistenza-domiciliare-2"}
 
 
 def test_the_admin_refuses_a_municipio_id_no_row_can_have(client_as, world, territory):
