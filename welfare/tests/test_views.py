@@ -507,6 +507,10 @@ def test_the_voucher_page_speaks_to_whoever_reads_it_and_a_cancelled_one_cannot_
     worker_page = client_as(personas["worker"]).get(url).content.decode()
     assert "detta il codice al fornitore" in worker_page and "Torna al mio welfare" in worker_page
     assert "torneranno nel tuo borsellino" in worker_page  # the cancellation asks to be confirmed
+    # Where and how to use it: the service's page, how it is delivered, the provider's contacts.
+    assert f'href="{world["service"].get_absolute_url()}"' in worker_page and "Presso il fornitore" in worker_page
+    type(world["service"].provider).objects.filter(pk=world["service"].provider_id).update(phone="02 1234 567")
+    assert 'href="tel:021234567"' in client_as(personas["worker"]).get(url).content.decode()
     till_page = client_as(personas["provider_staff"]).get(url).content.decode()
     assert "detta il codice al fornitore" not in till_page and "Torna allo sportello fornitore" in till_page
     assert f"torneranno nel borsellino di {world['worker']}" in till_page
