@@ -122,8 +122,11 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     wallets = [
         wallet for worker in workers for wallet in services.usable_wallets(worker, item.category, today)
     ]
+    for wallet in wallets:
+        wallet.can_afford = wallet.account.balance_cents >= item.price_cents
     return render(request, "welfare/service.html", {
         "service": item, "wallets": wallets, "is_worker": bool(workers), "order_form": OrderForm(initial={"key": _new_key()}),
+        "affordable": [wallet for wallet in wallets if wallet.can_afford],
         "municipi": item.municipi.order_by("number"),
         "map_points": [{"name": item.title, "lat": float(item.latitude), "lon": float(item.longitude), "url": ""}]
         if item.has_location else [],

@@ -69,6 +69,11 @@ def test_a_worker_buys_from_the_service_page_once_even_clicking_twice(client_as,
     assert client.get(f"{order.get_absolute_url()}pdf/")["Content-Type"] == "application/pdf"
     mine = client.get("/welfare/il-mio-welfare/").content.decode()
     assert "180,00" in mine and "Doposcuola del quartiere" in mine
+    # 180 € left, a second one costs 120: still offered; after it, 60 € left, the page says it is not enough.
+    services.place_order(worker=world["worker"], service=world["service"], key="k-2", actor=None)
+    page = client.get(world["service"].get_absolute_url()).content.decode()
+    assert "Acquista per 120,00" not in page
+    assert "Il credito non basta per questo servizio, che costa 120,00" in page and "60,00" in page
 
 
 def test_the_employer_never_sees_a_workers_voucher(client_as, world, personas):
