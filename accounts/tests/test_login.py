@@ -214,6 +214,7 @@ def test_someone_invited_by_mail_signs_in_once_they_set_a_password(client, terri
     assert not EmailAddress.objects.get(email="rosa@example.org").verified
     link = re.search(r"https?://[^/\s]+(/account/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
     form = client.get(link, follow=True)
+    assert "<h1>Scegli la tua password</h1>" in " ".join(form.content.decode().split()).replace("<h1> ", "<h1>").replace(" </h1>", "</h1>")
     answer = client.post(form.request["PATH_INFO"], {"password1": "una-nuova-password-lunga",
                                                      "password2": "una-nuova-password-lunga"})
     # Choosing the password signs them in and takes them to their dashboard, not to a dead end.
