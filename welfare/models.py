@@ -264,6 +264,10 @@ class Plan(models.Model):
     def allows(self, category: str) -> bool:
         return category in self.categories
 
+    @property
+    def category_labels(self) -> list[str]:
+        return [str(Category(value).label) for value in self.categories if value in Category.values]
+
     def can_be_deleted(self) -> bool:
         """A firm's own plan that never moved money (no pool, no wallet): a mistake, removable without
         a trace in the ledger."""

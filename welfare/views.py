@@ -392,7 +392,8 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
         # Offered while typing a worker's category: the ones the plans have amounts for.
         "tier_categories": sorted({t.worker_category for s in plans for t in s.tiers if t.worker_category}, key=str.casefold),
         "pooled_plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True,
-                                            status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation),
+                                            status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation)
+                                    .prefetch_related("tiers"),
         "page": page,
         "refunds": refunds,
         "report": reports.spending_by_category(organisation, year=year),

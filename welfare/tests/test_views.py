@@ -374,6 +374,23 @@ def test_a_pooled_plan_draws_each_firm_on_its_own_share(territory, firm, persona
         enrol(small, 51)  # the firm's money does not pay for another firm's workers
 
 
+def test_joining_a_network_plan_says_what_it_commits_the_firm_to_before_the_click(client_as, territory, firm, personas):
+    ensure_thresholds()
+    year = timezone.localdate().year
+    pooled = services.create_plan(territory=territory, organisation=None, name="Rete", year=year,
+                                  valid_from=date(year, 1, 1), valid_until=date(year, 12, 31), categories=["f_bis"],
+                                  unused_credit="return", tiers={"": 20000, "operai": 25000},
+                                  actor=personas["coordinator"])
+    client = client_as(personas["org_admin"])
+    page = client.get(f"{FIRM}/welfare/").content.decode()
+    offer = page.split("Piani della rete aperti alle imprese", 1)[1].split("</details>", 1)[0]
+    assert "<summary>Partecipa</summary>" in offer
+    assert "tutti 200,00\u00a0€; «operai» 250,00\u00a0€" in offer and "Istruzione e cura dei figli" in offer
+    assert "Finché non versi, non si muove denaro." in offer and "Conferma la partecipazione" in offer
+    client.post(f"{FIRM}/welfare/piani/{pooled.pk}/partecipa/")
+    assert pooled.participants.filter(organisation=firm).exists()
+
+
 def test_odd_input_is_refused_not_a_server_error(client_as, world, personas):
     from django.core.exceptions import ValidationError
 
