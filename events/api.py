@@ -28,6 +28,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints
 from accounts.api import ApiError, BearerToken
 from accounts.permissions import Perm, can
 from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, paginate, territory_for_input
+from core.forms import typed_code
 from core.idempotency import idempotent
 from core.models import Territory
 
@@ -590,6 +591,31 @@ def check_in(request, event_id: int, payload: CheckInIn):
         "table": registration.table.title if registration.table else None,
         "checked_in_at": _local(registration.checked_in_at),
     }
+
+
+class CheckInUndoneOut(Schema):
+    result: str = "undone"
+    registration: int
+    name: str
+
+
+@router.delete(
+    "/events/{int:event_id}/check-ins/{ticket_code}", response=CheckInUndoneOut, auth=BearerToken(),
+    operation_id="events_undo_check_in",
+)
+def undo_check_in(request, event_id: int, ticket_code: str):
+    """Take back a check-in made by mistake (the wrong ticket scanned): the person counts as absent again.
+
+    404 `ticket_not_found`: no such ticket for this event; 409 `not_checked_in`: it was not checked in.
+    """
+    event = _staff_event(request, event_id, Perm.CHECK_IN_ATTENDEES)
+    code = typed_code(ticket_code[:40])
+    registration = Registration.objects.filter(event=event, ticket_code=code).first() if code else None
+    if registration is None:
+        raise ApiError(404, "ticket_not_found", _("Nessun biglietto con questo codice per questo evento."))
+    if not services.undo_check_in(registration=registration, actor=request.auth):
+        raise ApiError(409, "not_checked_in", _("Per questo biglietto non risulta alcun ingresso."))
+    return {"registration": registration.pk, "name": registration.full_name}
 
 
 class RegistrationFilters(Schema):

@@ -78,6 +78,11 @@ class ApiWorld:
         self.touched[operation] = reg
         return reg
 
+    def checked_in(self, operation: str) -> Registration:
+        reg = self.confirmed(operation)
+        services.check_in(event=self.event, ticket_code=reg.ticket_code, actor=None)
+        return reg
+
     def touch(self, operation: str, value):
         self.touched[operation] = value
         return value
@@ -251,6 +256,14 @@ OPERATIONS: dict[str, Op] = {
         may=DOOR_STAFF,
         changed=lambda w: _refetch(w.touched["events_check_in"]).checked_in_at is not None,
     ),
+    "events_undo_check_in": Op(
+        "delete",
+        "/events/{event_id}/check-ins/{ticket_code}",
+        RESTRICTED,
+        lambda w: {"event_id": w.event.pk, "ticket_code": w.checked_in("events_undo_check_in").ticket_code},
+        may=DOOR_STAFF,
+        changed=lambda w: _refetch(w.touched["events_undo_check_in"]).checked_in_at is None,
+    ),
     "accounts_me": Op("get", "/me", TOKEN),
     "welfare_list_services": Op("get", "/welfare/services", PUBLIC, query={"territory": "milano"}),
     "welfare_get_service": Op("get", "/welfare/services/{service_id}", PUBLIC, lambda w: {"service_id": w.service.pk}),
@@ -336,12 +349,16 @@ def assert_error_shape(response, where: str) -> None:
 
 
 def call(client: Client, op: Op, w: ApiWorld, headers: dict, **overrides):
-    url = API + op.path.format(**(overrides.pop("params", None) or op.params(w)))
+    params = overrides.pop("params", None)
+    params = params(w) if callable(params) else params
+    url = API + op.path.format(**(params or op.params(w)))
     key = overrides.pop("key", str(uuid4()) if op.idempotent else None)
     if key is not None:
         headers = {**headers, "HTTP_IDEMPOTENCY_KEY": key}
     if op.method == "get":
         return client.get(url, overrides.get("query", op.query) or {}, **headers)
+    if op.method == "delete":
+        return client.delete(url, **headers)
     body = overrides["body"] if "body" in overrides else (op.body(w) if op.body else None)
     body = body(w) if callable(body) else body
     if op.multipart:
@@ -422,6 +439,11 @@ REFUSALS = [
     ("events_cancel_registration", NO_TOKEN, {"params": {"token": UNKNOWN_TOKEN}}, 404, "not_found"),
     ("events_check_in", "coordinator", {"body": {"ticket_code": "ZZZZZZZZ"}}, 404, "ticket_not_found"),
     ("events_check_in", "org_staff", {"body": ["ZZZZZZZZ"]}, 400, "malformed_request"),
+    ("events_undo_check_in", "org_staff", {"params": lambda w: {"event_id": w.event.pk, "ticket_code": "ZZZZZZZZ"}},
+     404, "ticket_not_found"),
+    ("events_undo_check_in", "coordinator",
+     {"params": lambda w: {"event_id": w.event.pk, "ticket_code": w.registration.ticket_code}},  # not checked in
+     409, "not_checked_in"),
     ("accounts_me", BAD_TOKEN, {}, 401, "unauthorized"),
     ("welfare_list_services", NO_TOKEN, {"query": {"territory": "milano", "lat": "45.48"}}, 422, "invalid_input"),
     (

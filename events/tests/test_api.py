@@ -661,7 +661,9 @@ def test_openapi_lists_the_events_operations_and_the_idempotency_header(client):
     assert {
         "events_list_events", "events_get_event", "events_create_event", "events_register",
         "events_get_registration", "events_cancel_registration", "events_check_in", "events_list_registrations",
+        "events_undo_check_in",
     } <= set(operations)
+    assert operations["events_undo_check_in"] == ("/api/v1/events/{event_id}/check-ins/{ticket_code}", "delete")
     assert operations["events_register"] == ("/api/v1/events/{event_id}/registrations", "post")
     register = schema["paths"]["/api/v1/events/{event_id}/registrations"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in register["parameters"]]
