@@ -112,6 +112,7 @@ def test_the_openapi_document_lists_every_endpoint_with_app_named_ids(client, db
         "/api/v1/registrations/{token}": {"get": "events_get_registration"},
         "/api/v1/registrations/{token}/cancel": {"post": "events_cancel_registration"},
         "/api/v1/events/{event_id}/check-ins": {"post": "events_check_in"},
+        "/api/v1/events/{event_id}/check-ins/{ticket_code}": {"delete": "events_undo_check_in"},
         "/api/v1/me": {"get": "accounts_me"},
         "/api/v1/welfare/services": {"get": "welfare_list_services"},
         "/api/v1/welfare/services/{service_id}": {"get": "welfare_get_service"},
