@@ -606,13 +606,18 @@ class CheckInUndoneOut(Schema):
 def undo_check_in(request, event_id: int, ticket_code: str):
     """Take back a check-in made by mistake (the wrong ticket scanned): the person counts as absent again.
 
-    404 `ticket_not_found`: no such ticket for this event; 409 `not_checked_in`: it was not checked in.
+    Coordinators may take back any check-in; the staff of an organising member only one they made
+    themselves in the last 15 minutes (403 `forbidden` otherwise). 404 `ticket_not_found`: no such ticket
+    for this event; 409 `not_checked_in`: it was not checked in (or its person's data was erased).
     """
     event = _staff_event(request, event_id, Perm.CHECK_IN_ATTENDEES)
     code = typed_code(ticket_code[:40])
     registration = Registration.objects.filter(event=event, ticket_code=code).first() if code else None
     if registration is None:
         raise ApiError(404, "ticket_not_found", _("Nessun biglietto con questo codice per questo evento."))
+    if registration.checked_in_at and not services.may_undo_check_in(request.auth, registration):
+        raise ApiError(403, "forbidden", _("Un ingresso registrato da altri, o più di 15 minuti fa, lo annulla solo "
+                                           "il coordinamento."))
     if not services.undo_check_in(registration=registration, actor=request.auth):
         raise ApiError(409, "not_checked_in", _("Per questo biglietto non risulta alcun ingresso."))
     return {"registration": registration.pk, "name": registration.full_name}

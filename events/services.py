@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.permissions import Perm, can
 from core import audit
 from core.forms import typed_code
 from core.mail import forget_mail
@@ -360,12 +361,29 @@ def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registratio
     return CheckInResult.CHECKED_IN, registration
 
 
+# Door staff may take back their own check-in this long after making it: time enough to notice the
+# wrong ticket was scanned, not to withdraw someone's attendance (and certificate) later on.
+DOOR_UNDO_WINDOW = timedelta(minutes=15)
+
+
+def may_undo_check_in(user, registration: Registration) -> bool:
+    """Coordinators (who manage the event) may correct any check-in; door staff only one they have just
+    made themselves. Never an erased registration's: its attendance stays as it was for the statistics."""
+    if registration.is_anonymised or registration.checked_in_at is None:
+        return False
+    if can(user, Perm.MANAGE_EVENTS, territory=registration.event.territory):
+        return True
+    return (registration.checked_in_by_id == user.pk
+            and registration.checked_in_at >= timezone.now() - DOOR_UNDO_WINDOW)
+
+
 def undo_check_in(*, registration: Registration, actor) -> bool:
-    """Take back a check-in made by mistake. False when the person was not checked in (nothing changes)."""
+    """Take back a check-in made by mistake. False when the person was not checked in (nothing changes).
+    Who may is `may_undo_check_in`'s to say, before calling."""
     with transaction.atomic(durable=True):
-        changed = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=False).update(
-            checked_in_at=None, checked_in_by=None
-        )
+        changed = Registration.objects.filter(
+            pk=registration.pk, checked_in_at__isnull=False, is_anonymised=False,
+        ).update(checked_in_at=None, checked_in_by=None)
         if changed:
             audit.record(actor=actor, action="registration.check_in_undone", obj=registration,
                          territory=registration.event.territory)

@@ -190,7 +190,7 @@ def cancel(request: HttpRequest, token) -> HttpResponse:
             reg.refresh_from_db()
             return render(request, "events/cancel.html", {"registration": reg, "event": reg.event}, status=409)
         messages.success(request, _("Iscrizione annullata. Grazie per averci avvisato: il posto torna disponibile per altri.")
-                         if held_seat else _("Iscrizione annullata: sei uscito dalla lista d'attesa."))
+                         if held_seat else _("Iscrizione annullata: non sei più in lista d'attesa."))
         return redirect("events:registration", token=token)
     return render(request, "events/cancel.html", {"registration": reg, "event": reg.event})
 
@@ -266,8 +266,11 @@ def check_in(request: HttpRequest, slug: str) -> HttpResponse:
         # The button under a fresh check-in: the wrong ticket scanned, a colleague's test.
         code = typed_code(request.POST["undo"])
         reg = event.registrations.filter(ticket_code=code).first() if code else None
-        undone = reg is not None and services.undo_check_in(registration=reg, actor=request.user)
-        context.update(outcome="undone" if undone else "not_undone", scanned=reg, code=code)
+        if reg is not None and reg.checked_in_at and not services.may_undo_check_in(request.user, reg):
+            context.update(outcome="undo_refused", scanned=reg, code=code)
+        else:
+            undone = reg is not None and services.undo_check_in(registration=reg, actor=request.user)
+            context.update(outcome="undone" if undone else "not_undone", scanned=reg, code=code)
     elif request.method == "POST":
         outcome, reg = services.check_in(event=event, ticket_code=request.POST.get("code", ""), actor=request.user)
         context.update(outcome=outcome, scanned=reg, code=typed_code(request.POST.get("code", "")))
@@ -312,6 +315,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     counts = event.registrations.aggregate(
         **{s: Count("pk", filter=Q(status=s)) for s in Registration.Status.values},
         present=Count("pk", filter=Q(checked_in_at__isnull=False)),
+        certifiable=Count("pk", filter=Q(checked_in_at__isnull=False, is_anonymised=False)),
     )
     tables = list(event.tables.all())
     if is_ranked:
@@ -368,7 +372,9 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
         # A ticket scanned by mistake (the wrong person's, a colleague's test): the count and the
         # certificate of attendance follow the correction.
         registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
-        if services.undo_check_in(registration=registration, actor=request.user):
+        if registration.is_anonymised:
+            messages.error(request, _("I dati di questa persona sono stati cancellati: la sua presenza resta com'è."))
+        elif services.undo_check_in(registration=registration, actor=request.user):
             messages.success(request, _("Ingresso annullato per %(name)s.") % {"name": registration.full_name})
         else:
             messages.info(request, _("Per %(name)s non risultava alcun ingresso.") % {"name": registration.full_name})

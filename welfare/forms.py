@@ -120,8 +120,8 @@ class ServiceForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 5}), "municipi": forms.CheckboxSelectMultiple}
         field_classes = {"municipi": RowsChoiceField}
         help_texts = {
-            "slug": _("Compare nell'indirizzo della pagina del servizio; vuoto, lo ricaviamo dal titolo. Cambiandolo, "
-                      "i link già condivisi smettono di funzionare."),
+            "slug": _("Compare nell'indirizzo della pagina del servizio; per un servizio nuovo, vuoto, lo ricaviamo dal "
+                      "titolo. Cambiandolo, i link già condivisi smettono di funzionare."),
             "latitude": _("Gradi decimali, per esempio 45.4642. Con la longitudine mette il servizio sulla mappa e "
                           "nell'ordine per distanza."),
         }
@@ -297,10 +297,15 @@ class WorkerImportForm(forms.Form):
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;")
         except csv.Error:
             dialect = csv.excel
-        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        # Each record with its row number in a spreadsheet: the titles are row 1, an empty line is a
+        # row of its own (skipped, but counted), and a cell holding a line break stays one row.
+        reader = csv.reader(io.StringIO(text), dialect=dialect)
         try:
-            headers = {self.column(h) for h in reader.fieldnames or []}
-            rows = list(reader)
+            fieldnames = next(reader, [])
+            headers = {self.column(h) for h in fieldnames}
+            # Short rows padded with empty cells; cells past the last title ignored.
+            rows = [(number, dict(zip(fieldnames, values + [""] * (len(fieldnames) - len(values)), strict=False)))
+                    for number, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
         except csv.Error:  # e.g. a field longer than the csv module accepts
             raise ValidationError(_("Il file non è un CSV leggibile: controlla separatori e virgolette.")) from None
         missing = {"codice_fiscale", "nome", "cognome", "email"} - headers
@@ -317,8 +322,9 @@ class WorkerImportForm(forms.Form):
         enrolled = set(Worker.objects.filter(organisation=self.organisation).values_list("tax_code", flat=True))
         seen: set[str] = set()
         checked = []
-        for line, raw in enumerate(self.cleaned_data["file"], start=2):
-            values = {self.HEADERS.get(self.column(k)): (v or "").strip() for k, v in raw.items() if k}
+        for line, raw in self.cleaned_data["file"]:
+            # Whitespace as one space: a cell may hold a line break ("Anna⏎Maria" is "Anna Maria").
+            values = {self.HEADERS.get(self.column(k)): " ".join((v or "").split()) for k, v in raw.items() if k}
             errors = []
             try:
                 code = personal_tax_code(values.get("tax_code", ""))

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from conftest import make_organisation
 from core.models import AuditLog
 from events import services
 from events.models import Event, Question, Registration
@@ -60,7 +61,8 @@ def test_a_check_in_made_by_mistake_is_taken_back_from_the_desk(client_as, perso
     again = client.post(url("manage", event), {"action": "undo_check_in", "registration": reg.pk}, follow=True)
     assert "non risultava" in again.content.decode()
     assert AuditLog.objects.filter(action="registration.check_in_undone").count() == 1
-    # Check-in staff who may not manage the event cannot undo.
+    # Check-in staff who may not manage the event cannot undo from the manage page (their own fresh
+    # check-ins they take back on the door page: see test_door_staff_can_take_back_a_check_in_they_just_made).
     assert client_as(personas["org_staff"]).post(
         url("manage", event), {"action": "undo_check_in", "registration": reg.pk}).status_code in (403, 404)
     client = client_as(personas["coordinator"])  # client_as signs the one test client in as someone else
@@ -161,8 +163,13 @@ def test_staff_of_an_organising_member_may_check_in_but_not_manage(client_as, pe
 
 @pytest.mark.django_db
 def test_door_staff_find_their_events_check_in_on_their_dashboard(client_as, personas, territory, firm, coop):
+    from accounts.models import Role
+
+    staff = personas["org_staff"]
+    second = make_organisation(territory, "Seconda Coop")
+    Role.objects.create(user=staff, kind=Role.Kind.ORG_STAFF, territory=territory, organisation=second)
     ours = make_event(territory)
-    ours.organisers.add(firm, coop)  # two of theirs? once
+    ours.organisers.add(firm, second)  # organised by both of their organisations: listed once
     running = make_event(territory, starts_at=timezone.now() - timedelta(hours=3))
     running.organisers.add(firm)
     long_gone = make_event(territory, starts_at=timezone.now() - timedelta(days=10))
@@ -171,7 +178,7 @@ def test_door_staff_find_their_events_check_in_on_their_dashboard(client_as, per
     draft.organisers.add(firm)
     not_ours = make_event(territory)
     not_ours.organisers.add(coop)
-    page = client_as(personas["org_staff"]).get(reverse("accounts:dashboard")).content.decode()
+    page = client_as(staff).get(reverse("accounts:dashboard")).content.decode()
     assert "Accoglienza agli eventi" in page
     assert page.count(url("check_in", ours)) == 1 and url("check_in", running) in page
     for hidden in (long_gone, draft, not_ours):
@@ -203,6 +210,39 @@ def test_door_staff_can_take_back_a_check_in_they_just_made(client_as, personas,
     elsewhere.refresh_from_db()
     assert elsewhere.checked_in_at is not None
     assert client.post(url("check_in", event), {"code": reg.ticket_code}).status_code == 200  # scans again
+
+    # Only their own, and only just made: a colleague's check-in, or one from a while ago, is the
+    # coordination's to correct (attendance makes certificates and statistics).
+    colleague = services.register_attendee(event=event, data=person(3))
+    services.check_in(event=event, ticket_code=colleague.ticket_code, actor=personas["coordinator"])
+    refused = client.post(url("check_in", event), {"undo": colleague.ticket_code}).content.decode()
+    assert "può annullarlo solo il coordinamento" in refused
+    Registration.objects.filter(pk=reg.pk).update(checked_in_at=timezone.now() - timedelta(minutes=16))
+    client.post(url("check_in", event), {"undo": reg.ticket_code})
+    for person_ in (colleague, reg):
+        person_.refresh_from_db()
+        assert person_.checked_in_at is not None
+    # The coordinator may correct both.
+    coordinator = client_as(personas["coordinator"])
+    for person_ in (colleague, reg):
+        assert "Ingresso annullato" in coordinator.post(url("check_in", event), {"undo": person_.ticket_code}).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_erased_registrations_attendance_stays_as_it_was(client_as, personas, territory):
+    event = make_event(territory, starts_at=timezone.now() - timedelta(hours=1))
+    reg = services.register_attendee(event=event, data=person(1))
+    services.check_in(event=event, ticket_code=reg.ticket_code, actor=personas["coordinator"])
+    services.delete_registration_data(registration=reg)
+    reg.refresh_from_db()
+    assert reg.is_anonymised and reg.checked_in_at is not None
+    client = client_as(personas["coordinator"])
+    client.post(url("check_in", event), {"undo": reg.ticket_code})
+    answer = client.post(url("manage", event), {"action": "undo_check_in", "registration": reg.pk}, follow=True)
+    assert "la sua presenza resta com" in answer.content.decode()
+    assert services.undo_check_in(registration=reg, actor=None) is False
+    reg.refresh_from_db()
+    assert reg.checked_in_at is not None
 
 
 @pytest.mark.django_db

@@ -165,6 +165,21 @@ def test_csv_import_takes_headers_as_people_type_them_and_says_when_nothing_was_
     assert not Worker.objects.filter(tax_code__in=[tax_code(20), tax_code(21)]).exists()
 
 
+def test_csv_import_numbers_rows_as_a_spreadsheet_does(client_as, world, personas):
+    # An empty row and a cell with a line break in it (one spreadsheet row, two lines of text).
+    rows = "\n".join([
+        "codice_fiscale;nome;cognome;email",
+        f'{tax_code(30)};"Anna\nMaria";Rossi;anna@example.org',
+        "",
+        f"{tax_code(31)};Ugo;Neri;non-una-email",
+    ])
+    answer = client_as(personas["org_admin"]).post(f"{FIRM}/welfare/lavoratori/importa/",
+                                                   {"file": SimpleUploadedFile("w.csv", rows.encode())})
+    text = answer.content.decode()
+    assert f"<td>4</td><td>Ugo Neri ({tax_code(31)})</td><td>email non valida</td>" in text
+    assert Worker.objects.get(tax_code=tax_code(30)).first_name == "Anna Maria"
+
+
 def test_next_years_unfunded_plan_does_not_stop_this_years_hires(client_as, world, firm, personas,
                                                                  django_capture_on_commit_callbacks):
     # December: the firm has made next year's plan and will pay into it in January.
@@ -384,7 +399,7 @@ def test_joining_a_network_plan_says_what_it_commits_the_firm_to_before_the_clic
     client = client_as(personas["org_admin"])
     page = client.get(f"{FIRM}/welfare/").content.decode()
     offer = page.split("Piani della rete aperti alle imprese", 1)[1].split("</details>", 1)[0]
-    assert "<summary>Partecipa</summary>" in offer
+    assert '<summary>Partecipa<span class="visually-hidden"> Rete</span></summary>' in offer
     assert "tutti 200,00\u00a0€; «operai» 250,00\u00a0€" in offer and "Istruzione e cura dei figli" in offer
     assert "Finché non versi, non si muove denaro." in offer and "Conferma la partecipazione" in offer
     client.post(f"{FIRM}/welfare/piani/{pooled.pk}/partecipa/")
@@ -449,7 +464,8 @@ def test_withdrawing_the_children_declaration_warns_when_fringe_becomes_taxable(
     assert "più della soglia" in box and "sono quindi tutti imponibili (1.500,00\u00a0€)" in box
     assert "ti restano" not in box
     # The plan carries unused credit over (the factory's default): the card says where it goes.
-    assert "Quel che non usi entro la scadenza passa al piano successivo della tua impresa" in box
+    assert ("Quel che non usi entro la scadenza passa al piano successivo della tua impresa, se ne hai uno, "
+            "altrimenti torna all&#x27;impresa") in box or "se ne hai uno, altrimenti torna all'impresa" in box
 
 
 def test_a_used_voucher_counts_the_time_it_gives_back(client_as, world, personas, coop):
