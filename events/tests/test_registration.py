@@ -431,10 +431,18 @@ def test_the_offer_mail_links_to_a_page_whose_button_accepts(client, territory, 
     assert second.status == "confirmed"
 
 
-def test_a_confirmed_person_finds_the_online_link_on_their_page_the_public_does_not(client, territory):
+def test_a_confirmed_person_finds_the_online_link_on_their_page_the_public_does_not(
+    client, territory, django_capture_on_commit_callbacks
+):
     event = make_event(territory, mode="hybrid", online_url="https://meet.example.org/mire-evento", capacity=1)
-    confirmed = services.register_attendee(event=event, data=person(1))
-    waiting = services.register_attendee(event=event, data=person(2))
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = services.register_attendee(event=event, data=person(1))
+        waiting = services.register_attendee(event=event, data=person(2))
+    # The link is a seat: the confirmation carries it, the waiting list's mail does not.
+    by_person = {message.to[0]: message for message in mail.outbox}
+    assert "https://meet.example.org/mire-evento" in by_person["persona1@example.org"].body
+    assert "https://meet.example.org/mire-evento" not in by_person["persona2@example.org"].body
+    assert all("meet.example.org" not in html for html, _type in by_person["persona2@example.org"].alternatives)
     assert "https://meet.example.org/mire-evento" in client.get(confirmed.get_absolute_url()).content.decode()
     assert "https://meet.example.org/mire-evento" not in client.get(waiting.get_absolute_url()).content.decode()
     assert "https://meet.example.org/mire-evento" not in client.get(event.get_absolute_url()).content.decode()
