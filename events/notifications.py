@@ -96,6 +96,11 @@ def send_now(registration: Registration, template: str) -> None:
         schedule(send_reminder, registration.pk, at=event.starts_at - REMINDER_BEFORE)
 
 
+def send_link_again(registration: Registration) -> None:
+    """The person registered already and lost the mail: the link to their page (everything is there)."""
+    _enqueue(registration, "link")
+
+
 def _calendar(event) -> tuple[str, bytes, str]:
     return ("evento.ics", tickets.ics_for_events([event], name=event.title, for_registrant=True), "text/calendar")
 

@@ -361,6 +361,12 @@ def check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registratio
     return CheckInResult.CHECKED_IN, registration
 
 
+def send_registration_link(*, registration: Registration) -> None:
+    """Mail the person the link to their registration page again (they lost the confirmation)."""
+    with transaction.atomic(durable=True):
+        notifications.send_link_again(registration)
+
+
 # Door staff may take back their own check-in this long after making it: time enough to notice the
 # wrong ticket was scanned, not to withdraw someone's attendance (and certificate) later on.
 DOOR_UNDO_WINDOW = timedelta(minutes=15)

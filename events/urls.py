@@ -13,6 +13,7 @@ urlpatterns = [
     path("<slug:territory>/eventi/<slug:slug>/pdf/", views.event_pdf, name="event_pdf"),
     path("<slug:territory>/eventi/<slug:slug>/evento.ics", views.event_ics, name="event_ics"),
     path("<slug:territory>/eventi/<slug:slug>/iscriviti/", views.register, name="register"),
+    path("<slug:territory>/eventi/<slug:slug>/iscriviti/rimanda-link/", views.resend_link, name="resend_link"),
     path("<slug:territory>/eventi/<slug:slug>/accoglienza/", views.check_in, name="check_in"),
     path("<slug:territory>/eventi/<slug:slug>/accoglienza/presenze/", views.attendance, name="attendance"),
     path("<slug:territory>/eventi/<slug:slug>/gestione/", views.manage, name="manage"),

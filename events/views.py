@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -131,6 +132,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             except services.AlreadyRegistered:
                 form.add_error("email", _("Questa email è già iscritta all'evento: controlla la tua casella di posta."))
                 status = 409
+                return render(request, "events/register.html", {"event": event, "form": form, "already": True},
+                              status=status)
             except services.RegistrationClosed:
                 return render(request, "events/registration_closed.html", {"event": event}, status=409)
             else:
@@ -138,6 +141,35 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             status = 422
     return render(request, "events/register.html", {"event": event, "form": form}, status=status)
+
+
+# A lost confirmation mail asked again: a few a day per person, so the form cannot flood a mailbox.
+RESEND_PER_EMAIL_PER_DAY = 3
+RESEND_PER_ADDRESS_PER_HOUR = 20
+
+
+@require_POST
+@territory_view
+def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mail the link to their registration page again to an address registered for the event.
+
+    The answer is the same whether or not the address is registered: the form may be sent by anyone.
+    """
+    event = _published_event(request, slug)
+    wait = retry_after(request, scope="event-resend", limit=RESEND_PER_ADDRESS_PER_HOUR, period=3600)
+    if wait is not None:
+        return too_many_requests(request, wait=wait)
+    email = typed_text(request.POST.get("email"), max_length=254).lower()
+    registration = (event.registrations.live().filter(email=email, is_anonymised=False).first()
+                    if email else None)
+    if registration is not None:
+        key = f"event-resend:{registration.pk}:{timezone.localdate().isoformat()}"
+        cache.add(key, 0, timeout=86400)
+        if cache.incr(key) <= RESEND_PER_EMAIL_PER_DAY:
+            services.send_registration_link(registration=registration)
+    messages.success(request, _("Se questo indirizzo è iscritto all'evento, gli abbiamo rimandato il link alla "
+                                "sua iscrizione: controlla anche la posta indesiderata."))
+    return redirect(event)
 
 
 def _registration(token) -> Registration:

@@ -620,6 +620,8 @@ ROUTES: dict[str, Route] = {
         data=_registration_form,
         changed=lambda email: Registration.objects.filter(email=email, status="confirmed").exists(),
     ),
+    # Anyone may ask; the link goes only to the registered address (the answer is the same either way).
+    "events:resend_link": Route(PUBLIC, event_of(), method="post", data={"email": "nessuno@example.org"}),
     # The public board of a table once its event has started; before, only who moderates it sees it.
     "events:table_board": Route(PUBLIC, event_of("started_event", table_id=lambda w: w.started_table.pk)),
     "events:table_board#before-start": Route(

@@ -74,6 +74,32 @@ def test_the_same_email_twice_is_refused_with_a_clear_message(client, territory)
     assert Registration.objects.count() == 1
 
 
+def test_someone_registered_already_can_have_their_link_mailed_again(client, territory, settings,
+                                                                    django_capture_on_commit_callbacks):
+    settings.RATELIMIT_ENABLED = True
+    cache.clear()
+    event = make_event(territory)
+    registration = services.register_attendee(event=event, data=person(1))
+    answer = client.post(register_url(event), form_data(1, email="PERSONA1@example.org")).content.decode()
+    resend = reverse("events:resend_link", kwargs={"territory": "milano", "slug": event.slug})
+    assert f'action="{resend}"' in answer and 'name="email" value="PERSONA1@example.org"' in answer
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(resend, {"email": "persona1@example.org"}, follow=True).content.decode()
+    assert "gli abbiamo rimandato il link" in done
+    [message] = mail.outbox
+    assert message.to == ["persona1@example.org"] and str(registration.token) in message.body
+    # Not a way to flood a mailbox, and the same answer for an address that is not registered.
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            client.post(resend, {"email": "persona1@example.org"})
+        unknown = client.post(resend, {"email": "nessuno@example.org"}, follow=True).content.decode()
+    assert "gli abbiamo rimandato il link" in unknown
+    assert len(mail.outbox) == 3  # RESEND_PER_EMAIL_PER_DAY
+    assert Registration.objects.count() == 1
+    cache.clear()
+
+
 def test_when_full_people_join_the_waiting_list_in_order(client, territory):
     event = make_event(territory, capacity=1)
     client.post(register_url(event), form_data(1))
