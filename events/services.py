@@ -716,6 +716,12 @@ class BoardClosed(IdeaRefused):
     code = "board_closed"
 
 
+class OwnIdea(IdeaRefused):
+    """Votes say which ideas others find convincing: an author's own vote would count for nothing else."""
+
+    code = "own_idea"
+
+
 def is_board_open(event: Event, now=None) -> bool:
     """Participants post and vote until the event ends; then the board is the table's record."""
     return (now or timezone.now()) < event.ends_at
@@ -749,6 +755,8 @@ def vote_for_idea(*, idea: Idea, registration: Registration, vote: bool) -> bool
     with transaction.atomic(durable=True):
         if not Idea.objects.filter(pk=idea.pk, is_hidden=False).exists():
             raise IdeaRefused
+        if vote and idea.registration_id == registration.pk:
+            raise OwnIdea
         if vote:
             IdeaVote.objects.get_or_create(idea=idea, registration=registration)
         else:

@@ -657,6 +657,8 @@ def _participant_board(request: HttpRequest, reg: Registration, table: WorkingTa
 def _refusal_message(error: services.IdeaRefused) -> tuple[str, int]:
     if isinstance(error, services.BoardClosed):
         return _("La bacheca è chiusa: l'evento si è concluso."), 409
+    if isinstance(error, services.OwnIdea):
+        return _("Non si vota la propria idea: i voti dicono quali idee convincono gli altri."), 409
     if isinstance(error, services.NotAParticipant):
         return _("Solo chi ha un posto confermato all'evento può proporre idee e votare."), 403
     return _("Questa idea non è più disponibile."), 409

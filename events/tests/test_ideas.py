@@ -116,8 +116,9 @@ def test_a_registration_of_another_event_cannot_reach_this_board(client, territo
 
 
 @pytest.mark.django_db
-def test_voting_is_idempotent_and_can_be_taken_back(client, table, confirmed):
-    idea = services.post_idea(table=table, registration=confirmed, text="Sportello unico")
+def test_voting_is_idempotent_and_can_be_taken_back(client, event, table, confirmed):
+    author = services.register_attendee(event=event, data=person(2))
+    idea = services.post_idea(table=table, registration=author, text="Sportello unico")
     for _ in range(2):  # a double click, or the same page open in two tabs
         assert client.post(vote_url(confirmed, idea), {"vote": "1"}).status_code == 302
     assert IdeaVote.objects.filter(idea=idea).count() == 1
@@ -129,15 +130,27 @@ def test_voting_is_idempotent_and_can_be_taken_back(client, table, confirmed):
 
 @pytest.mark.django_db
 def test_htmx_voting_answers_with_the_idea_only(client, event, table, confirmed):
-    idea = services.post_idea(table=table, registration=confirmed, text="Coworking vicino a casa")
-    services.vote_for_idea(idea=idea, registration=services.register_attendee(event=event, data=person(2)), vote=True)
+    author = services.register_attendee(event=event, data=person(2))
+    idea = services.post_idea(table=table, registration=author, text="Coworking vicino a casa")
 
     response = client.post(vote_url(confirmed, idea), {"vote": "1"}, HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert response.status_code == 200 and "HX-Request" in response["Vary"]
     assert html.strip().startswith(f'<li class="list-group-item" id="idea-{idea.pk}">')
-    assert "2 voti" in html and 'name="vote" value="0"' in html and "<html" not in html
+    assert "1 voto" in html and 'name="vote" value="0"' in html and "<html" not in html
+
+
+@pytest.mark.django_db
+def test_nobody_votes_for_their_own_idea(client, table, confirmed):
+    idea = services.post_idea(table=table, registration=confirmed, text="La mia proposta")
+    board = client.get(board_url(confirmed, table)).content.decode()
+    assert "La tua idea" in board and f'action="{vote_url(confirmed, idea)}"' not in board
+    refused = client.post(vote_url(confirmed, idea), {"vote": "1"})
+    assert refused.status_code == 409 and "Non si vota la propria idea" in refused.content.decode()
+    assert not IdeaVote.objects.exists()
+    with pytest.raises(services.OwnIdea):
+        services.vote_for_idea(idea=idea, registration=confirmed, vote=True)
 
 
 @pytest.mark.django_db
@@ -171,7 +184,8 @@ def test_the_same_vote_sent_many_times_at_once_counts_once(territory):
     event = make_event(territory, tables=[("Welfare", 10)])
     table = event.tables.get()
     voter = services.register_attendee(event=event, data=person(1))
-    idea = services.post_idea(table=table, registration=voter, text="Asilo nido di rete")
+    author = services.register_attendee(event=event, data=person(2))
+    idea = services.post_idea(table=table, registration=author, text="Asilo nido di rete")
     workers = 8
     barrier = threading.Barrier(workers)
 
@@ -229,10 +243,12 @@ def test_a_too_long_summary_is_refused(client_as, personas, table):
 @pytest.mark.django_db
 def test_the_event_page_shows_each_tables_summary_and_most_voted_ideas(client, client_as, personas, event, table, confirmed):
     voters = [confirmed] + [services.register_attendee(event=event, data=person(n)) for n in (2, 3)]
-    for n in (2, 3):
+    author = services.register_attendee(event=event, data=person(4))
+    for n in (2, 3, 4):
         event.registrations.filter(email=f"persona{n}@example.org").update(status="confirmed")
     voters = [event.registrations.get(pk=v.pk) for v in voters]
-    ideas = {text: services.post_idea(table=table, registration=confirmed, text=text)
+    author = event.registrations.get(pk=author.pk)
+    ideas = {text: services.post_idea(table=table, registration=author, text=text)
              for text in ("Poco votata", "La più votata", "Seconda", "Terza", "Da nascondere")}
     for idea, votes in (("La più votata", 3), ("Seconda", 2), ("Terza", 1), ("Da nascondere", 3)):
         for voter in voters[:votes]:
