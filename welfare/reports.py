@@ -221,16 +221,21 @@ def settlement_statement(provider, *, year: int, month: int) -> Statement:
 
 
 def statement_csv(statement: Statement) -> HttpResponse:
-    rows = [[_("Codice voucher"), _("Utilizzato il"), _("Servizio"), _("Categoria"), _("Importo (euro)")]]
-    for order in statement.orders:
-        rows.append([order.code, timezone.localtime(order.redeemed_at).strftime("%d/%m/%Y %H:%M"), order.title,
-                     order.get_category_display(), _decimal(order.amount_cents)])
-    rows.append([])
-    rows.append([_("Totale"), "", "", "", _decimal(statement.gross_cents)])
-    # The rate in the row's label: a column of its own under "Categoria" read as a category.
-    rate = f"{statement.fee_basis_points / 100:.2f}%".replace(".", ",")
-    rows.append([_("Commissione della rete (%(rate)s)") % {"rate": rate}, "", "", "", _decimal(statement.fee_cents)])
-    rows.append([_("Netto dovuto"), "", "", "", _decimal(statement.net_cents)])
+    # In Italian whatever the page's language, as the payroll file: it goes into an Italian provider's
+    # accounts, and its amounts are written the Italian way (English headers over "180,00" misled).
+    with translation.override("it"):
+        rows = [[str(_("Codice voucher")), str(_("Utilizzato il")), str(_("Servizio")), str(_("Categoria")),
+                 str(_("Importo (euro)"))]]
+        for order in statement.orders:
+            rows.append([order.code, timezone.localtime(order.redeemed_at).strftime("%d/%m/%Y %H:%M"), order.title,
+                         str(order.get_category_display()), _decimal(order.amount_cents)])
+        rows.append([])
+        rows.append([str(_("Totale")), "", "", "", _decimal(statement.gross_cents)])
+        # The rate in the row's label: a column of its own under "Categoria" read as a category.
+        rate = f"{statement.fee_basis_points / 100:.2f}%".replace(".", ",")
+        rows.append([_("Commissione della rete (%(rate)s)") % {"rate": rate}, "", "", "",
+                     _decimal(statement.fee_cents)])
+        rows.append([str(_("Netto dovuto")), "", "", "", _decimal(statement.net_cents)])
     response = HttpResponse(csv_bytes(rows), content_type="text/csv; charset=utf-8")
     name = f"rendiconto-{statement.provider.slug}-{statement.year}-{statement.month:02d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

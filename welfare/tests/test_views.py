@@ -320,6 +320,10 @@ def test_the_provider_redeems_by_typed_code_and_gets_its_statement(client_as, wo
     assert lines[0] == "Codice voucher;Utilizzato il;Servizio;Categoria;Importo (euro)"
     assert any(line.startswith(f"{order.code};") and line.endswith(";120,00") for line in lines)
     assert "Commissione della rete (0,00%);;;;0,00" in lines  # the rate in its label, not under "Categoria"
+    # In Italian for the provider's accounts whatever the page's language, as its Italian amounts are.
+    till.cookies["django_language"] = "en"
+    english = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.csv")
+    assert english.content.decode("utf-8-sig").splitlines()[0] == lines[0]
     pdf = till.get(f"/milano/organizzazioni/coop-test/fornitore/rendiconto-{month.year}-{month.month:02d}.pdf")
     assert pdf["Content-Type"] == "application/pdf"
 
