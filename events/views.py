@@ -131,9 +131,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except services.AlreadyRegistered:
                 form.add_error("email", _("Questa email è già iscritta all'evento: controlla la tua casella di posta."))
-                status = 409
+                # With the offer to mail the registration's link again (resend_link).
                 return render(request, "events/register.html", {"event": event, "form": form, "already": True},
-                              status=status)
+                              status=409)
             except services.RegistrationClosed:
                 return render(request, "events/registration_closed.html", {"event": event}, status=409)
             else:
