@@ -137,8 +137,8 @@ ERROR_DESCRIPTIONS = {
     422: "invalid_input (o idempotency_key_reused): nulla è stato cambiato; `fields` dice cosa correggere.",
     429: "rate_limited: troppe richieste da questo indirizzo; vedi Retry-After.",
 }
-# The POSTs (and the DELETE of a check-in) whose refusals include a conflict with the current state (full, already_registered,
-# insufficient_credit…), and the public ones limited per client address.
+# The writes whose refusals include a conflict with the current state (full, already_registered,
+# insufficient_credit, not_checked_in…), and the public ones limited per client address.
 CONFLICTING_OPERATIONS = {
     "events_create_event", "events_register", "events_cancel_registration", "events_check_in", "events_undo_check_in",
     "welfare_create_order", "welfare_redeem_voucher", "welfare_request_refund",

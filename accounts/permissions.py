@@ -5,9 +5,11 @@ permission. Everything below is scoped to one territory, and organisation-level 
 organisation: a role in Milan grants nothing in another territory.
 """
 
+from datetime import timedelta
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from .models import Role
 
@@ -122,6 +124,23 @@ def organisations_of(user, *kinds: str) -> list:
 def needs_two_factor(user) -> bool:
     """Coordinators and staff of the admin site must sign in with TOTP."""
     return bool(getattr(user, "is_staff", False)) or is_coordinator(user)
+
+
+# Door staff may take back their own check-in this long after making it: time enough to notice the
+# wrong ticket was scanned, not to withdraw someone's attendance (and certificate) later on.
+DOOR_UNDO_WINDOW = timedelta(minutes=15)
+
+
+def can_undo_check_in(user, registration) -> bool:
+    """May `user` take back this registration's check-in? A coordinator (who manages the event) any;
+    door staff only one they made themselves in the last DOOR_UNDO_WINDOW. Nobody an erased
+    registration's: its attendance stays as it was for the statistics."""
+    if registration.is_anonymised or registration.checked_in_at is None:
+        return False
+    if can(user, Perm.MANAGE_EVENTS, territory=registration.event.territory):
+        return True
+    return (registration.checked_in_by_id == user.pk
+            and registration.checked_in_at >= timezone.now() - DOOR_UNDO_WINDOW)
 
 
 def can_facilitate(user, table) -> bool:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from events.models import Event
 
-from .permissions import EVENT_PERMS, Perm, roles_of
+from .permissions import EVENT_PERMS, Perm, organisations_of, roles_of
 
 
 @require_safe
@@ -17,7 +17,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     roles = roles_of(request.user)
     # Door staff of an organising member reach their events' check-in from here (coordinators have
     # the events list): those still to come, and today's until a day after their end.
-    door_of = [r.organisation_id for r in roles if r.kind in EVENT_PERMS[Perm.CHECK_IN_ATTENDEES] and r.organisation_id]
+    door_of = [o.pk for o in organisations_of(request.user, *EVENT_PERMS[Perm.CHECK_IN_ATTENDEES])]
     check_ins = []
     if door_of:
         check_ins = list(Event.objects.published().organised_by(door_of)

@@ -9,6 +9,7 @@ depends on the prefix, e.g. under a SCRIPT_NAME deployment).
 from functools import lru_cache
 
 from django.urls import get_script_prefix, reverse
+from django.utils.text import slugify
 
 SLUG = "SLUG"
 
@@ -24,3 +25,15 @@ def slug_url_maker(view_name: str, territory: str):
     """A function slug -> the URL of `view_name` for that slug in `territory`."""
     before, after = _parts(view_name, territory, get_script_prefix())
     return lambda slug: f"{before}{slug}{after}"
+
+
+def free_slug(text: str, taken, *, fallback: str, max_length: int, reserved=frozenset()) -> str:
+    """A slug made from `text` that no row of the queryset `taken` uses: "festa", "festa-2", "festa-3"…
+
+    For rows whose slug is unique within a territory: `taken` is that territory's other rows.
+    """
+    base = slugify(text)[:max_length] or fallback
+    slug, n = base, 2
+    while slug in reserved or taken.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug

@@ -1,6 +1,7 @@
 """Per-client rate limits for public write endpoints, kept in the shared cache.
 
-A fixed window per (scope, client address): simple, and shared by every app server through Redis.
+A fixed window per (scope, client address), or per any other subject: simple, and shared by every
+app server through Redis.
 `RATELIMIT_ENABLED=false` lifts every limit (benchmarks and load tests).
 """
 
@@ -24,10 +25,15 @@ def client_address(request: HttpRequest) -> str:
 
 def retry_after(request: HttpRequest, *, scope: str, limit: int, period: int) -> int | None:
     """Count this request; return the seconds to wait when over `limit` per `period`, else None."""
+    return retry_after_for(f"{scope}:{client_address(request)}", limit=limit, period=period)
+
+
+def retry_after_for(subject: str, *, limit: int, period: int) -> int | None:
+    """The same limit for something else than a client address (one registration's mails, say)."""
     if not settings.RATELIMIT_ENABLED:
         return None
     window = int(time.time()) // period
-    key = f"rl:{scope}:{client_address(request)}:{window}"
+    key = f"rl:{subject}:{window}"
     # add() is atomic: it creates the counter only if no other request did first.
     if cache.add(key, 1, timeout=period + 1):
         count = 1

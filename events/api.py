@@ -28,7 +28,6 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints
 from accounts.api import ApiError, BearerToken
 from accounts.permissions import Perm, can
 from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, paginate, territory_for_input
-from core.forms import typed_code
 from core.idempotency import idempotent
 from core.models import Territory
 
@@ -611,14 +610,13 @@ def undo_check_in(request, event_id: int, ticket_code: str):
     for this event; 409 `not_checked_in`: it was not checked in (or its person's data was erased).
     """
     event = _staff_event(request, event_id, Perm.CHECK_IN_ATTENDEES)
-    code = typed_code(ticket_code[:40])
-    registration = Registration.objects.filter(event=event, ticket_code=code).first() if code else None
-    if registration is None:
+    result, registration = services.take_back_check_in(event=event, ticket_code=ticket_code[:40], actor=request.auth)
+    if result == services.UndoResult.NOT_FOUND:
         raise ApiError(404, "ticket_not_found", _("Nessun biglietto con questo codice per questo evento."))
-    if registration.checked_in_at and not services.may_undo_check_in(request.auth, registration):
+    if result == services.UndoResult.REFUSED:
         raise ApiError(403, "forbidden", _("Un ingresso registrato da altri, o più di 15 minuti fa, lo annulla solo "
                                            "il coordinamento."))
-    if not services.undo_check_in(registration=registration, actor=request.auth):
+    if result == services.UndoResult.NOT_CHECKED_IN:
         raise ApiError(409, "not_checked_in", _("Per questo biglietto non risulta alcun ingresso."))
     return {"registration": registration.pk, "name": registration.full_name}
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.forms import HiddenFieldErrors, RowsChoiceField
+from core.links import free_slug
 from network.models import Organisation
 
 from .models import Event, Idea, Question, Session, WorkingTable
@@ -271,11 +272,8 @@ class EventForm(HiddenFieldErrors, forms.ModelForm):
         if not slug and event.pk:
             cleaned["slug"] = event.slug  # still the stored one: the form copies its data onto it after clean()
         elif not slug and cleaned.get("title"):
-            base = slugify(cleaned["title"])[:110] or "evento"
-            slug, n = base, 2
-            while slug in RESERVED_SLUGS or others.filter(slug=slug).exists():
-                slug, n = f"{base}-{n}", n + 1
-            cleaned["slug"] = slug
+            cleaned["slug"] = free_slug(cleaned["title"], others, fallback="evento", max_length=110,
+                                        reserved=RESERVED_SLUGS)
         elif slug and others.filter(slug=slug).exists():
             self.add_error("slug", _("Un altro evento di questo territorio usa già questo identificativo."))
 

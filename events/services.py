@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.permissions import Perm, can
+from accounts.permissions import can_undo_check_in
 from core import audit
 from core.forms import typed_code
 from core.mail import forget_mail
@@ -367,25 +367,29 @@ def send_registration_link(*, registration: Registration) -> None:
         notifications.send_link_again(registration)
 
 
-# Door staff may take back their own check-in this long after making it: time enough to notice the
-# wrong ticket was scanned, not to withdraw someone's attendance (and certificate) later on.
-DOOR_UNDO_WINDOW = timedelta(minutes=15)
+class UndoResult:
+    UNDONE = "undone"
+    NOT_CHECKED_IN = "not_checked_in"
+    REFUSED = "refused"  # someone else's check-in, or too old: the coordination's to correct
+    NOT_FOUND = "not_found"
 
 
-def may_undo_check_in(user, registration: Registration) -> bool:
-    """Coordinators (who manage the event) may correct any check-in; door staff only one they have just
-    made themselves. Never an erased registration's: its attendance stays as it was for the statistics."""
-    if registration.is_anonymised or registration.checked_in_at is None:
-        return False
-    if can(user, Perm.MANAGE_EVENTS, territory=registration.event.territory):
-        return True
-    return (registration.checked_in_by_id == user.pk
-            and registration.checked_in_at >= timezone.now() - DOOR_UNDO_WINDOW)
+def take_back_check_in(*, event: Event, ticket_code: str, actor) -> tuple[str, Registration | None]:
+    """The door's undo, by the ticket's code (the page and the API): a UndoResult and the registration."""
+    code = typed_code(ticket_code)
+    registration = Registration.objects.filter(event=event, ticket_code=code).first() if code else None
+    if registration is None:
+        return UndoResult.NOT_FOUND, None
+    if registration.checked_in_at and not can_undo_check_in(actor, registration):
+        return UndoResult.REFUSED, registration
+    if undo_check_in(registration=registration, actor=actor):
+        return UndoResult.UNDONE, registration
+    return UndoResult.NOT_CHECKED_IN, registration
 
 
 def undo_check_in(*, registration: Registration, actor) -> bool:
-    """Take back a check-in made by mistake. False when the person was not checked in (nothing changes).
-    Who may is `may_undo_check_in`'s to say, before calling."""
+    """Take back a check-in made by mistake. False when the person was not checked in, or their data was
+    erased (nothing changes). Who may is accounts.permissions.can_undo_check_in's to say."""
     with transaction.atomic(durable=True):
         changed = Registration.objects.filter(
             pk=registration.pk, checked_in_at__isnull=False, is_anonymised=False,

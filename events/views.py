@@ -2,7 +2,6 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -21,7 +20,7 @@ from accounts.permissions import Perm, can, can_facilitate, require
 from core.forms import posted_id, typed_code, typed_text
 from core.models import AuditLog
 from core.pdf import render_pdf
-from core.ratelimit import retry_after, too_many_requests
+from core.ratelimit import retry_after, retry_after_for, too_many_requests
 from core.territories import territory_view
 from core.text import render_markdown
 
@@ -162,11 +161,9 @@ def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
     email = typed_text(request.POST.get("email"), max_length=254).lower()
     registration = (event.registrations.live().filter(email=email, is_anonymised=False).first()
                     if email else None)
-    if registration is not None:
-        key = f"event-resend:{registration.pk}:{timezone.localdate().isoformat()}"
-        cache.add(key, 0, timeout=86400)
-        if cache.incr(key) <= RESEND_PER_EMAIL_PER_DAY:
-            services.send_registration_link(registration=registration)
+    if registration is not None and retry_after_for(f"event-resend:{registration.pk}",
+                                                     limit=RESEND_PER_EMAIL_PER_DAY, period=86400) is None:
+        services.send_registration_link(registration=registration)
     messages.success(request, _("Se questo indirizzo è iscritto all'evento, gli abbiamo rimandato il link alla "
                                 "sua iscrizione: controlla anche la posta indesiderata."))
     return redirect(event)
@@ -296,13 +293,8 @@ def check_in(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"event": event}
     if request.method == "POST" and "undo" in request.POST:
         # The button under a fresh check-in: the wrong ticket scanned, a colleague's test.
-        code = typed_code(request.POST["undo"])
-        reg = event.registrations.filter(ticket_code=code).first() if code else None
-        if reg is not None and reg.checked_in_at and not services.may_undo_check_in(request.user, reg):
-            context.update(outcome="undo_refused", scanned=reg, code=code)
-        else:
-            undone = reg is not None and services.undo_check_in(registration=reg, actor=request.user)
-            context.update(outcome="undone" if undone else "not_undone", scanned=reg, code=code)
+        outcome, reg = services.take_back_check_in(event=event, ticket_code=request.POST["undo"], actor=request.user)
+        context.update(outcome=outcome, scanned=reg, code=typed_code(request.POST["undo"]))
     elif request.method == "POST":
         outcome, reg = services.check_in(event=event, ticket_code=request.POST.get("code", ""), actor=request.user)
         context.update(outcome=outcome, scanned=reg, code=typed_code(request.POST.get("code", "")))

@@ -9,11 +9,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.text import slugify
 
 from accounts.invitations import set_password_url
 from accounts.models import Role, User
 from core import audit
+from core.links import free_slug
 from core.mail import recipient_language, send_templated_mail
 from core.models import Territory
 
@@ -86,11 +86,7 @@ def _lock_pending(join_request: JoinRequest) -> JoinRequest:
 
 
 def _unique_slug(territory: Territory, name: str) -> str:
-    base = slugify(name)[:100] or "organizzazione"
-    slug, n = base, 2
-    while Organisation.objects.filter(territory=territory, slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return free_slug(name, Organisation.objects.filter(territory=territory), fallback="organizzazione", max_length=100)
 
 
 @transaction.atomic(durable=True)

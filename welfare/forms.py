@@ -8,11 +8,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale
 from core.forms import HiddenFieldErrors, RowsChoiceField
+from core.links import free_slug
 from core.models import Municipio
 from core.money import euros
 from core.search import fold
@@ -139,11 +139,7 @@ class ServiceForm(forms.ModelForm):
             data["slug"] = self.instance.slug
         elif not data.get("slug") and data.get("title"):
             others = Service.objects.filter(territory=self.instance.territory).exclude(pk=self.instance.pk)
-            base = slugify(data["title"])[:110] or "servizio"
-            slug, n = base, 2
-            while others.filter(slug=slug).exists():
-                slug, n = f"{base}-{n}", n + 1
-            data["slug"] = slug
+            data["slug"] = free_slug(data["title"], others, fallback="servizio", max_length=110)
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             raise ValidationError(_("Indica latitudine e longitudine insieme, o nessuna delle due."))
         if data.get("delivery") != Delivery.ONLINE and not data.get("municipi") and not data.get("address"):
