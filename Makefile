@@ -7,8 +7,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup run test test-postgres lint bench clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements-pip.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-pip.txt
 	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
