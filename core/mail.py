@@ -1,18 +1,17 @@
 """Outgoing mail: rendered from templates, kept as a page, sent by the background worker."""
 
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django_tasks import task
 
 from .models import SentMail, SentMailAttachment
+from .tasks import enqueue_after_commit
 
 Attachment = tuple[str, bytes, str]  # filename, content, MIME type
 
@@ -31,7 +30,9 @@ def send_templated_mail(
     `language` is the recipient's, never the request's: a coordinator browsing in English decides
     an Italian applicant's request, an Italian provider cancels an English-speaking worker's order.
     The stored copy gives each message a web address ("read it in the browser") and survives a
-    worker crash: the task only carries the row's id.
+    worker crash: the task only carries the row's id. The task row is written in the caller's
+    transaction (see enqueue_after_commit): a process that dies right after the commit has queued
+    the mail already, where a callback run after the commit would have lost it.
     """
     sent = SentMail(to=to)
     context = {**context, "site_url": settings.SITE_URL, "web_url": settings.SITE_URL + sent.get_absolute_url()}
@@ -44,7 +45,7 @@ def send_templated_mail(
         SentMailAttachment(sent_mail=sent, filename=name, content=content, mimetype=mimetype)
         for name, content, mimetype in attachments or []
     )
-    transaction.on_commit(lambda: deliver_mail.enqueue(sent.pk))
+    enqueue_after_commit((deliver_mail, (sent.pk,)))
     return sent
 
 
@@ -60,7 +61,7 @@ def keep_and_send(message: EmailMessage) -> list[SentMail]:
     for to in message.to:
         sent = SentMail.objects.create(to=to, subject=" ".join(message.subject.split())[:255], body_text=text,
                                        body_html=html)
-        transaction.on_commit(partial(deliver_mail.enqueue, sent.pk))
+        enqueue_after_commit((deliver_mail, (sent.pk,)))
         kept.append(sent)
     return kept
 
