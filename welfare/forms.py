@@ -438,3 +438,15 @@ class ProviderProposalForm(forms.ModelForm):
         model = ProviderProposal
         fields = ["name", "email", "website", "city", "category", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProposalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("invite", _("Invita ad aderire")), ("decline", _("Archivia"))], error_messages={
+        "required": _("Scegli se invitare il fornitore o archiviare la proposta."),
+        "invalid_choice": _("Scegli se invitare il fornitore o archiviare la proposta."),
+    })
+    reason = forms.CharField(
+        label=_("Messaggio per chi l'ha proposto (facoltativo)"), max_length=1000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Arriva per email con la decisione, e resta visibile nella sua pagina del welfare."),
+    )

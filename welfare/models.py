@@ -118,6 +118,8 @@ class ProviderProposal(models.Model):
     category = models.CharField(_("categoria"), max_length=10, choices=Category.choices)
     note = models.TextField(_("perché lo proponi"), max_length=2000, blank=True)
     status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.NEW)
+    # What the coordination tells the person who proposed it (why not, or what happens next).
+    reason = models.TextField(_("messaggio a chi l'ha proposto"), max_length=1000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -802,16 +802,30 @@ def propose_provider(*, territory, data: dict, actor) -> ProviderProposal:
 
 
 @transaction.atomic(durable=True)
-def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor) -> ProviderProposal:
-    """Invite the proposed provider to apply (the usual join request, role "provider"), or archive it."""
-    proposal = ProviderProposal.objects.select_for_update().select_related("territory").get(pk=proposal.pk)
+def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor, reason: str = "") -> ProviderProposal:
+    """Invite the proposed provider to apply (the usual join request, role "provider"), or archive it.
+
+    The person who proposed it hears of the decision, with the coordination's `reason` if given: a
+    worker who suggested the crèche they use should not have to guess whether anybody read it.
+    """
+    proposal = ProviderProposal.objects.select_for_update().select_related("territory", "proposed_by").get(pk=proposal.pk)
     if proposal.status != ProviderProposal.Status.NEW:
         raise AlreadyDecided(_("Questa proposta è già stata valutata."))
     proposal.status = ProviderProposal.Status.INVITED if invite else ProviderProposal.Status.DECLINED
+    proposal.reason = reason.strip()
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "decided_by", "decided_at"])
-    audit.record(actor=actor, action=f"welfare.provider.{proposal.status}", obj=proposal, territory=proposal.territory)
+    proposal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    audit.record(actor=actor, action=f"welfare.provider.{proposal.status}", obj=proposal, territory=proposal.territory,
+                 changes={"reason": proposal.reason} if proposal.reason else None)
+    proposer = proposal.proposed_by
+    if proposer is not None and proposer.is_active:
+        send_templated_mail(
+            to=proposer.email, template="welfare/email/proposal_decided",
+            context={"proposal": proposal, "territory": proposal.territory,
+                     "url": settings.SITE_URL + reverse("welfare:my_welfare") + "#proposte"},
+            language=recipient_language(proposer),
+        )
     if invite:
         send_templated_mail(
             to=proposal.email, template="welfare/email/provider_invitation",

@@ -29,6 +29,7 @@ from .forms import (
     FundForm,
     OrderForm,
     PlanForm,
+    ProposalDecisionForm,
     ProviderProposalForm,
     RedeemForm,
     RefundDecisionForm,
@@ -205,6 +206,8 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
         })
     return render(request, "welfare/my_welfare.html", {
         "records": records, "categories": Category, "refundable": Category.refundable(),
+        # Per person, not per employer: whoever proposed a provider follows it from here.
+        "proposals": ProviderProposal.objects.filter(proposed_by=request.user).select_related("territory")[:50],
     })
 
 
@@ -752,15 +755,23 @@ def pooled_plan_new(request: HttpRequest) -> HttpResponse:
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
     proposal = get_object_or_404(ProviderProposal, pk=pk, territory=request.territory)
-    decision = request.POST.get("decision")
-    if decision not in ("invite", "decline"):
-        messages.error(request, _("Scegli se invitare il fornitore o archiviare la proposta."))
+    form = ProposalDecisionForm(request.POST)
+    if not form.is_valid():
+        for problems in form.errors.values():
+            messages.error(request, " ".join(problems))
         return redirect("welfare:coordination", territory=request.territory.slug)
-    invite = decision == "invite"
+    invite = form.cleaned_data["decision"] == "invite"
     try:
-        services.decide_provider_proposal(proposal=proposal, invite=invite, actor=request.user)
+        proposal = services.decide_provider_proposal(proposal=proposal, invite=invite,
+                                                     reason=form.cleaned_data["reason"], actor=request.user)
     except services.WelfareError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Invito inviato.") if invite else _("Proposta archiviata."))
+        told = proposal.proposed_by is not None and proposal.proposed_by.is_active
+        if invite:
+            messages.success(request, _("Invito inviato; chi ha proposto il fornitore lo sa per email.") if told
+                             else _("Invito inviato."))
+        else:
+            messages.success(request, _("Proposta archiviata; chi l'ha fatta lo sa per email.") if told
+                             else _("Proposta archiviata."))
     return redirect("welfare:coordination", territory=request.territory.slug)

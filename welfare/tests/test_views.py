@@ -376,6 +376,73 @@ def test_a_worker_proposes_a_provider_and_the_coordinator_invites_it(
     assert mail.outbox[-1].to == ["info@girotondo.example.org"] and "/milano/aderisci/" in mail.outbox[-1].body
 
 
+def _propose(client, name="Asilo Il Girotondo"):
+    answer = client.post("/milano/welfare/proponi-fornitore/", {
+        "name": name, "email": "info@girotondo.example.org", "category": "f_bis", "city": "Milano",
+    })
+    assert answer.status_code == 302
+    return ProviderProposal.objects.get(name=name)
+
+
+def test_whoever_proposed_a_provider_hears_of_the_decision_and_follows_it_on_their_page(
+    client_as, world, personas, django_capture_on_commit_callbacks
+):
+    worker = client_as(personas["worker"])
+    proposal = _propose(worker)
+    waiting = worker.get("/welfare/il-mio-welfare/").content.decode()
+    assert "Le mie proposte di fornitori" in waiting and "non l'ha ancora valutata" in waiting
+    personas["worker"].language = "en"
+    personas["worker"].save(update_fields=["language"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client_as(personas["coordinator"]).post(
+            f"/milano/coordinamento/welfare/proposte/{proposal.pk}/",
+            {"decision": "decline", "reason": "  Non ha ancora le autorizzazioni per i nidi.  "}, follow=True)
+    assert "lo sa per email" in answer.content.decode()
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.reason) == ("declined", "Non ha ancora le autorizzazioni per i nidi.")
+    [told] = mail.outbox  # declined: nothing goes to the provider
+    assert told.to == ["worker@example.org"]
+    assert "Asilo Il Girotondo" in told.subject and "was assessed" in told.subject  # in the worker's language
+    assert "Non ha ancora le autorizzazioni per i nidi." in told.body and "/welfare/il-mio-welfare/#proposte" in told.body
+    audit = AuditLog.objects.get(action="welfare.provider.declined")
+    assert audit.changes == {"reason": "Non ha ancora le autorizzazioni per i nidi."}
+
+    page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    assert "Non invitato (valutata il" in page and "Non ha ancora le autorizzazioni per i nidi." in page
+    # Proposals are their author's: colleagues and the firm's admin do not see them.
+    for other in ("org_admin", "org_staff"):
+        assert "Asilo Il Girotondo" not in client_as(personas[other]).get("/welfare/il-mio-welfare/").content.decode()
+
+
+def test_an_invitation_tells_the_proposer_what_happens_next(client_as, world, personas, django_capture_on_commit_callbacks):
+    proposal = _propose(client_as(personas["worker"]))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(personas["coordinator"]).post(f"/milano/coordinamento/welfare/proposte/{proposal.pk}/",
+                                                {"decision": "invite"})
+    to_worker, to_provider = mail.outbox
+    assert to_worker.to == ["worker@example.org"] and "compariranno nel catalogo" in to_worker.body
+    assert "Messaggio del coordinamento" not in to_worker.body  # no reason given, no empty line for it
+    assert to_provider.to == ["info@girotondo.example.org"]
+    page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
+    assert "Invitato ad aderire il" in page
+
+
+@pytest.mark.parametrize("data", [{"decision": "maybe"}, {"decision": "decline", "reason": "x" * 1001}, {}])
+def test_a_decision_that_is_not_valid_changes_nothing(client_as, world, personas, data):
+    proposal = _propose(client_as(personas["worker"]))
+    mail.outbox.clear()
+    answer = client_as(personas["coordinator"]).post(f"/milano/coordinamento/welfare/proposte/{proposal.pk}/", data,
+                                                     follow=True)
+    assert answer.status_code == 200
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.reason, proposal.decided_at) == ("new", "", None)
+    assert mail.outbox == [] and not AuditLog.objects.filter(action__startswith="welfare.provider.d").exists()
+    text = answer.content.decode()
+    assert "Scegli se invitare il fornitore" in text or "1000 caratteri" in text
+
+
 def test_a_pooled_plan_draws_each_firm_on_its_own_share(territory, firm, personas):
     from conftest import make_organisation
 
