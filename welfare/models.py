@@ -216,6 +216,53 @@ class Worker(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class WorkerImport(models.Model):
+    """A CSV of workers enrolled in the background worker, all rows or none, with its report.
+
+    Enrolling a worker opens their wallets through the ledger, some thirty statements a row: a large
+    firm's file of thousands of rows takes longer than an app server gives one request. The checked
+    rows wait here until the worker has enrolled them; then they are cleared, and the report (what
+    went in, the rows refused when the file was read) stays until `prune_worker_imports` deletes it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("In attesa")
+        RUNNING = "running", _("In corso")
+        DONE = "done", _("Completata")
+        REFUSED = "refused", _("Non importata")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="welfare_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The uploader's language: the report's messages written by the worker (a pool too small) speak it.
+    language = models.CharField(_("lingua"), max_length=8, default="it")
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The checked rows still to enrol (WorkerData as dicts); emptied once done.
+    rows = models.JSONField(_("righe da iscrivere"), default=list)
+    # The rows refused when the file was read, for the report: line, who, errors.
+    bad_rows = models.JSONField(_("righe scartate"), default=list)
+    total = models.PositiveIntegerField(_("righe valide"), default=0)
+    enrolled = models.JSONField(_("lavoratori iscritti"), default=list)  # their ids
+    error = models.TextField(_("errore"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("importazione di lavoratori")
+        verbose_name_plural = _("importazioni di lavoratori")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("welfare:worker_import_status", kwargs={
+            "territory": self.organisation.territory.slug, "slug": self.organisation.slug, "pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED)
+
+
 class Plan(models.Model):
     """A yearly welfare plan: of one organisation, or pooled by the network for several small firms."""
 

@@ -406,10 +406,21 @@ def enrol_worker(*, organisation: Organisation, data: WorkerData, actor) -> Work
     return _enrol(organisation=organisation, data=data, actor=actor)
 
 
-@transaction.atomic(durable=True)
-def enrol_workers(*, organisation: Organisation, rows: list[WorkerData], actor) -> list[Worker]:
-    """Enrol validated rows together: all of them, or (a plan's pool too small) none."""
-    return [_enrol(organisation=organisation, data=row, actor=actor) for row in rows]
+def enrol_workers(*, organisation: Organisation, rows: list[WorkerData], actor, on_progress=None) -> list[Worker]:
+    """Enrol validated rows together: all of them, or (a plan's pool too small) none. Runs inside the
+    caller's transaction (welfare.imports, in the background worker); `on_progress(n)` hears every
+    PROGRESS_EVERY rows how many are done."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enrol_workers() belongs inside the caller's transaction.atomic().")
+    workers = []
+    for row in rows:
+        workers.append(_enrol(organisation=organisation, data=row, actor=actor))
+        if on_progress is not None and len(workers) % PROGRESS_EVERY == 0:
+            on_progress(len(workers))
+    return workers
+
+
+PROGRESS_EVERY = 25
 
 
 @transaction.atomic(durable=True)

@@ -29,6 +29,8 @@ urlpatterns = [
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/piani/<int:plan_id>/partecipa/", views.plan_join, name="plan_join"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/nuovo/", views.worker_new, name="worker_new"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/importa/", views.worker_import, name="worker_import"),
+    path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/importazioni/<int:pk>/", views.worker_import_status,
+         name="worker_import_status"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/lavoratori/<int:worker_id>/categoria/",
          views.worker_category, name="worker_category"),
     path("<slug:territory>/organizzazioni/<slug:slug>/welfare/rimborsi/<int:pk>/", views.refund_decide, name="refund_decide"),

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,7 +9,7 @@ from django.db.models import Min, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -22,7 +23,7 @@ from core.pdf import render_pdf
 from core.territories import territory_view
 from network.models import Organisation
 
-from . import reports, services
+from . import imports, reports, services
 from .forms import (
     CatalogueFilterForm,
     ChildrenForm,
@@ -41,7 +42,18 @@ from .forms import (
     WorkerImportForm,
 )
 from .managers import distance_km
-from .models import Category, FringeThreshold, Order, Plan, ProviderProposal, RefundRequest, Service, Wallet, Worker
+from .models import (
+    Category,
+    FringeThreshold,
+    Order,
+    Plan,
+    ProviderProposal,
+    RefundRequest,
+    Service,
+    Wallet,
+    Worker,
+    WorkerImport,
+)
 
 PAGE_SIZE = 20
 MAP_POINTS_MAX = 2000
@@ -398,6 +410,8 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
                                             status=Plan.Status.ACTIVE).exclude(participants__organisation=organisation)
                                     .prefetch_related("tiers"),
         "page": page,
+        "imports": WorkerImport.objects.filter(organisation=organisation).only(
+            "pk", "organisation_id", "status", "total", "enrolled", "created_at")[:5],
         "refunds": refunds,
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
@@ -533,26 +547,42 @@ def worker_new(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @territory_view
 def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Check the file's rows now; enrol the good ones in the background (welfare.imports) and show its page."""
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
     form = WorkerImportForm(request.POST, request.FILES, organisation=organisation)
     if not form.is_valid():
         return render(request, "welfare/import_result.html", {"organisation": organisation, "form": form}, status=422)
     rows = form.rows()
     good = [row.data for row in rows if row.data]
-    bad = [row for row in rows if row.errors]
-    error = None
-    enrolled = []
-    if good:
-        try:
-            enrolled = services.enrol_workers(organisation=organisation, rows=good, actor=request.user)
-        except services.WelfareError as exc:
-            error = exc.message  # Nothing of the file was imported.
-    awaiting = [_awaiting_funding_message(p) for p in services.plans_awaiting_funding(organisation, enrolled)] if enrolled else []
-    left_out = [_left_out_message(p, missing) for p, missing in services.plans_leaving_out(organisation, enrolled)]
-    return render(request, "welfare/import_result.html", {
-        "organisation": organisation, "form": form, "bad": bad, "imported": len(enrolled), "error": error,
-        "awaiting": awaiting, "left_out": left_out,
-    }, status=422 if error or (bad and not enrolled) else 200)
+    bad = [{"line": row.line, "who": row.who, "errors": row.errors} for row in rows if row.errors]
+    if not good:
+        return render(request, "welfare/import_result.html", {"organisation": organisation, "bad": bad}, status=422)
+    job = imports.start_worker_import(organisation=organisation, rows=good, bad_rows=bad, actor=request.user,
+                                      language=translation.get_language() or settings.LANGUAGE_CODE)
+    return redirect(job)
+
+
+@require_safe
+@login_required
+@territory_view
+@vary_on_headers("HX-Request")
+def worker_import_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An import's progress while the worker enrols its rows, then its report. The page asks again
+    every few seconds (htmx) for the progress, and reloads once the import has finished."""
+    organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
+    job = get_object_or_404(WorkerImport, pk=pk, organisation=organisation)
+    if request.htmx and job.is_finished:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": imports.progress(job)}
+    if request.htmx:
+        return render(request, "welfare/import_result.html#progress", context)
+    if job.status == WorkerImport.Status.DONE:
+        enrolled = list(Worker.objects.filter(organisation=organisation, pk__in=job.enrolled))
+        context["awaiting"] = [_awaiting_funding_message(p) for p in services.plans_awaiting_funding(organisation, enrolled)] if enrolled else []
+        context["left_out"] = [_left_out_message(p, missing) for p, missing in services.plans_leaving_out(organisation, enrolled)]
+    return render(request, "welfare/import_result.html", context)
 
 
 def _left_out_message(plan: Plan, missing: dict[str, int]) -> str:

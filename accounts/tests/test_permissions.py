@@ -43,6 +43,7 @@ from welfare.models import (
     Transfer,
     Wallet,
     Worker,
+    WorkerImport,
 )
 from welfare.tests.factories import enrol, ensure_thresholds, make_plan, make_service, tax_code
 
@@ -846,9 +847,14 @@ ROUTES: dict[str, Route] = {
         firm_welfare(),
         method="post",
         may=WELFARE_ADMIN,
-        ok=200,  # the import's report
         data=_import_form,
-        changed=lambda code: Worker.objects.filter(tax_code=code).exists(),
+        # The rows are kept for the background worker (it enrols them after the commit).
+        changed=lambda code: any(row["tax_code"] == code for job in WorkerImport.objects.all() for row in job.rows),
+    ),
+    "welfare:worker_import_status": Route(
+        RESTRICTED,
+        firm_welfare(pk=lambda w: WorkerImport.objects.create(organisation=w.organisation, total=1).pk),
+        may=WELFARE_ADMIN,
     ),
     "welfare:worker_category": Route(
         RESTRICTED,

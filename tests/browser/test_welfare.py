@@ -62,3 +62,30 @@ def test_the_admin_corrects_a_workers_category_on_a_phone(demo, new_page, assert
     assert page.get_by_text("Categoria di").first.is_visible()
     assert page.evaluate("window.scrollY") == 0  # the result is at the top, where the page opens
     assert_accessible(page, "welfare desk at 390 px")
+
+
+ORG_ADMIN = "admin@officine-lambrate.example.org"
+
+
+def test_an_import_page_follows_the_worker_and_shows_the_report_when_it_is_done(demo, page, assert_accessible):
+    """The page asks for the progress every 2 s and reloads itself with the report once the
+    background worker has enrolled the file (here: the test, in the worker's place)."""
+    from network.models import Organisation
+    from welfare import imports
+    from welfare.models import WorkerImport
+    from welfare.tests.factories import tax_code
+
+    firm = Organisation.objects.get(territory=demo, slug="officine-lambrate")
+    job = WorkerImport.objects.create(
+        organisation=firm, total=1,
+        rows=[{"tax_code": tax_code(901), "first_name": "Gaia", "last_name": "Sala", "email": "gaia@example.org"}],
+        bad_rows=[{"line": 3, "who": "Rosa Verdi (RSSMRA85T10A562X)", "errors": ["codice fiscale non valido"]}],
+    )
+    sign_in(page, ORG_ADMIN, job.get_absolute_url())
+    assert "Iscrizione di 1 lavoratore in corso." in page.locator("main").inner_text()
+    assert_accessible(page, "an import under way")
+
+    imports.run_worker_import(import_id=job.pk)
+    page.get_by_text("1 lavoratore iscritto; riceverà l'invito per email.").wait_for(timeout=10_000)
+    assert "Rosa Verdi (RSSMRA85T10A562X)" in page.locator("main").inner_text()
+    assert_accessible(page, "an import's report")
