@@ -176,7 +176,9 @@ def _release_table_seat(registration: Registration) -> None:
 
 
 def _pass_on_table_seat(table_id: int) -> None:
-    table = WorkingTable.objects.select_for_update().select_related("event__territory").get(pk=table_id)
+    # The table's and the event's rows, as before, but not the territory's joined in for the audit row:
+    # FOR UPDATE on it would hold up every insert that references the territory until this commits.
+    table = WorkingTable.objects.select_for_update(of=("self", "event")).select_related("event__territory").get(pk=table_id)
     waiting = (
         Registration.objects.select_for_update()
         .filter(waiting_table=table, status=Registration.Status.CONFIRMED)
@@ -784,7 +786,7 @@ def set_idea_hidden(*, idea: Idea, hidden: bool, actor) -> Idea:
 @transaction.atomic(durable=True)
 def write_table_summary(*, table: WorkingTable, summary: str, actor) -> WorkingTable:
     """The facilitator's (or a coordinator's) summary of what the table concluded."""
-    table = WorkingTable.objects.select_for_update().select_related("event__territory").get(pk=table.pk)
+    table = WorkingTable.objects.select_for_update(of=("self",)).select_related("event__territory").get(pk=table.pk)
     summary = summary.strip()
     if summary != table.summary:
         audit.record(actor=actor, action="table.summary_written", obj=table, territory=table.event.territory,

@@ -65,7 +65,10 @@ def start_worker_import(*, organisation: Organisation, rows: list[services.Worke
 def run_worker_import(*, import_id: int) -> WorkerImport | None:
     """Enrol an import's rows (in the background worker). Safe to run twice: the import's row is locked,
     and a finished import is left alone. A pool too small for the whole file refuses all of it."""
-    job = WorkerImport.objects.select_for_update().select_related("organisation__territory").filter(pk=import_id).first()
+    # The import's row only (`of`): FOR UPDATE on the organisation's or the territory's row, joined
+    # here, would stop every insert that references them (purchases, registrations…) until the file is in.
+    job = (WorkerImport.objects.select_for_update(of=("self",)).select_related("organisation__territory")
+           .filter(pk=import_id).first())
     if job is None or job.is_finished:
         return None
     organisation = job.organisation

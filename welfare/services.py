@@ -819,7 +819,9 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor,
     The person who proposed it hears of the decision, with the coordination's `reason` if given: a
     worker who suggested the crèche they use should not have to guess whether anybody read it.
     """
-    proposal = ProviderProposal.objects.select_for_update().select_related("territory", "proposed_by").get(pk=proposal.pk)
+    # Only the proposal's row is locked: PostgreSQL locks no row on the nullable side of an outer join.
+    proposal = (ProviderProposal.objects.select_for_update(of=("self",)).select_related("territory", "proposed_by")
+                .get(pk=proposal.pk))
     if proposal.status != ProviderProposal.Status.NEW:
         raise AlreadyDecided(_("Questa proposta è già stata valutata."))
     proposal.status = ProviderProposal.Status.INVITED if invite else ProviderProposal.Status.DECLINED

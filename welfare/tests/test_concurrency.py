@@ -179,3 +179,59 @@ def test_a_category_change_and_opening_wallets_at_once_credit_the_worker_once(te
         assert Transfer.objects.filter(kind=Transfer.Kind.ALLOCATION, key=f"allocation:{wallet.pk}").count() == 1
         assert Wallet.objects.filter(worker=worker).count() == n + 1
     assert ledger.verify() == []
+
+
+@concurrent
+def test_an_import_under_way_holds_up_no_purchase_or_registration_in_the_territory(territory, firm, monkeypatch):
+    """A large file takes minutes in the worker's one transaction: it may lock its own row, never the
+    organisation's or the territory's, which every purchase and registration references."""
+    from django.db import connection
+
+    from events import services as events
+    from events.tests.factories import make_event, person
+    from welfare import imports
+    from welfare.models import WorkerImport
+
+    from .factories import tax_code
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time: there, an import does hold up the others.")
+    ensure_thresholds()
+    provider = make_provider(territory)
+    make_plan(firm, amount_cents=100000)
+    worker = enrol(firm, 1)
+    service = make_service(provider, price_cents=1000)
+    event = make_event(territory)
+    job = WorkerImport.objects.create(organisation=firm, total=2, rows=[
+        {"tax_code": tax_code(n), "first_name": "Nome", "last_name": "Prova", "email": f"p{n}@example.org",
+         "category": ""} for n in (701, 702)])
+    inside, release = threading.Event(), threading.Event()
+    enrol_workers = services.enrol_workers
+
+    def enrol_then_wait(**kwargs):
+        workers = enrol_workers(**kwargs)
+        inside.set()
+        release.wait(30)
+        return workers
+
+    monkeypatch.setattr(services, "enrol_workers", enrol_then_wait)
+
+    def run_import():
+        try:
+            return imports.run_worker_import(import_id=job.pk)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_import)
+        assert inside.wait(30)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")  # a wait on the import's locks fails the test
+            order = services.place_order(worker=worker, service=service, key="during-import", actor=None)
+            registration = events.register_attendee(event=event, data=person(1))
+        finally:
+            release.set()
+        assert running.result(timeout=30).status == "done"
+    assert order.pk and registration.status == "confirmed"
+    assert ledger.verify() == []
