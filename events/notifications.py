@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import pgettext
 
 from core.mail import send_templated_mail
 from core.tasks import enqueue_after_commit, schedule
@@ -72,15 +73,15 @@ def send_now(registration: Registration, template: str) -> None:
     event = registration.event
     if template == "changed":
         if registration.status != Registration.Status.CANCELLED:
-            _send(registration, template, attachments=[_calendar(event)] if registration.holds_seat else None)
+            _send(registration, template, attachments=[_calendar(registration)] if registration.holds_seat else None)
         return
     if template not in ("confirmed", "promoted"):
         _send(registration, template)
         return
-    attachments = [
-        _calendar(event),
-        (f"biglietto-{registration.ticket_code}.png", tickets.ticket_qr_png(registration), "image/png"),
-    ]
+    with translation.override(registration.language):
+        ticket = pgettext("nome di file", "biglietto")
+    ticket_name = f"{ticket}-{registration.ticket_code}.png"
+    attachments = [_calendar(registration), (ticket_name, tickets.ticket_qr_png(registration), "image/png")]
     try:
         # One mail for both: a promotion is a confirmation that first says why it comes now.
         preferences = []
@@ -101,8 +102,12 @@ def send_link_again(registration: Registration) -> None:
     _enqueue(registration, "link")
 
 
-def _calendar(event) -> tuple[str, bytes, str]:
-    return ("evento.ics", tickets.ics_for_events([event], name=event.title, for_registrant=True), "text/calendar")
+def _calendar(registration: Registration) -> tuple[str, bytes, str]:
+    """The calendar entry, its file named in the registrant's language like the mail around it."""
+    event = registration.event
+    with translation.override(registration.language):
+        name = pgettext("nome di file", "evento") + ".ics"
+    return (name, tickets.ics_for_events([event], name=event.title, for_registrant=True), "text/calendar")
 
 
 def registration_changed(registration: Registration, *, promoted: bool = False) -> None:

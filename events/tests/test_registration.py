@@ -46,6 +46,17 @@ def test_registration_confirms_and_mails_a_ticket_with_calendar_and_qr(client, t
     assert AuditLog.objects.filter(action="registration.confirmed", object_id=str(registration.pk)).exists()
 
 
+def test_an_english_registrant_gets_attachments_named_in_english(client, territory, django_capture_on_commit_callbacks):
+    event = make_event(territory, capacity=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(register_url(event), form_data(1), HTTP_ACCEPT_LANGUAGE="en")
+    registration = Registration.objects.get()
+    assert registration.language == "en"
+    [message] = mail.outbox
+    assert {name for name, _content, _type in message.attachments} == {"event.ics",
+                                                                       f"ticket-{registration.ticket_code}.png"}
+
+
 def test_errors_are_shown_next_to_fields_and_nothing_is_stored(client, territory):
     event = make_event(territory)
     Question.objects.create(event=event, label="Usate già lo smart working?", kind="yes_no", is_required=True)
