@@ -19,3 +19,12 @@ def widget_attrs(field) -> str:
     """
     attrs = {name: value for name, value in field.field.widget.attrs.items() if name not in _OWN}
     return flatatt(attrs)
+
+
+@register.filter
+def decimal_separator(field) -> str:
+    """The decimal separator `field` reads: the language's for a localized field (45,4642 in Italian),
+    else the point a number input takes. The location picker writes coordinates with it."""
+    from django.utils.formats import get_format
+
+    return get_format("DECIMAL_SEPARATOR") if field.field.localize else "."

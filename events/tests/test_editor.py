@@ -122,6 +122,17 @@ def test_who_may_open_the_editor(client_as, personas, territory, persona, status
 
 
 @pytest.mark.django_db
+def test_the_map_picker_writes_coordinates_the_way_the_fields_read_them(client_as, personas, territory):
+    # The event form reads 45,464200 in Italian (localized fields), 45.464200 in English.
+    client = client_as(personas["coordinator"])
+    italian = client.get(new_url(territory)).content.decode()
+    assert 'data-location-picker data-lat="id_latitude" data-lon="id_longitude" data-decimal=","' in italian
+    assert 'data-center-lat="45.464200"' in italian and "js/location-picker.js" in italian
+    english = client.get(new_url(territory), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-decimal="."' in english
+
+
+@pytest.mark.django_db
 def test_a_coordinator_of_another_territory_and_a_visitor_may_not_edit(client_as, territory, other_coordinator):
     event = make_event(territory)
     client = client_as(other_coordinator)

@@ -89,3 +89,38 @@ def test_an_import_page_follows_the_worker_and_shows_the_report_when_it_is_done(
     page.get_by_text("1 lavoratore iscritto; riceverà l'invito per email.").wait_for(timeout=10_000)
     assert "Rosa Verdi (RSSMRA85T10A562X)" in page.locator("main").inner_text()
     assert_accessible(page, "an import's report")
+
+
+PROVIDER = "fornitore@equa.example.org"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}])
+def test_a_provider_places_a_new_service_by_clicking_the_map(demo, new_page, assert_accessible, viewport):
+    from welfare.models import Service
+
+    page = new_page(viewport=viewport)
+    sign_in(page, PROVIDER, "/milano/organizzazioni/equa/fornitore/servizi/nuovo/")
+    picker = page.locator("[data-location-picker]")
+    assert picker.is_visible()  # hidden without JavaScript: the two fields are the way then
+    assert page.locator("#id_latitude").input_value() == ""
+    page.locator(".mire-map-picker").scroll_into_view_if_needed()
+    box = page.locator(".mire-map-picker").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 - 30)
+    latitude, longitude = page.locator("#id_latitude").input_value(), page.locator("#id_longitude").input_value()
+    assert re.fullmatch(r"45\.4\d{5}", latitude) and re.fullmatch(r"9\.1\d{5}|9\.2\d{5}", longitude)
+    assert "Punto scelto: latitudine" in page.locator("[data-location-picker-status]").inner_text()
+    # Typing moves the marker, and the keyboard's way (the map's centre) fills the fields too.
+    page.get_by_role("button", name="Usa il centro della mappa").click()
+    assert page.locator("#id_latitude").input_value() == "45.464200"
+    assert_accessible(page, "the service form with its map")
+
+    page.fill("#id_title", "Spazio compiti in cortile")
+    page.fill("#id_description", "Compiti insieme, il pomeriggio.")
+    page.select_option("#id_category", "f_bis")
+    page.select_option("#id_delivery", "at_provider")
+    page.fill("#id_price", "40")
+    page.fill("#id_address", "Via Padova 36, Milano")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Salva").click()
+    service = Service.objects.get(title="Spazio compiti in cortile")
+    assert (str(service.latitude), str(service.longitude)) == ("45.464200", "9.190000")
