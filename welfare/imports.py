@@ -59,12 +59,19 @@ def start_worker_import(*, organisation: Organisation, rows: list[services.Worke
     return job
 
 
-# Not durable: the worker calls it at the top level, but the tests' immediate task backend runs it
-# inside the transaction that queued it.
-@transaction.atomic
 def run_worker_import(*, import_id: int) -> WorkerImport | None:
     """Enrol an import's rows (in the background worker). Safe to run twice: the import's row is locked,
     and a finished import is left alone. A pool too small for the whole file refuses all of it."""
+    # Committed before the long transaction: the import's page can then tell a file being enrolled
+    # from one that no worker has taken up (WorkerImport.looks_stuck).
+    WorkerImport.objects.filter(pk=import_id, status=WorkerImport.Status.QUEUED).update(started_at=timezone.now())
+    return _enrol_all_or_none(import_id)
+
+
+# Not durable: the worker calls it at the top level, but the tests' immediate task backend runs it
+# inside the transaction that queued it.
+@transaction.atomic
+def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
     # The import's row only (`of`): FOR UPDATE on the organisation's or the territory's row, joined
     # here, would stop every insert that references them (purchases, registrations…) until the file is in.
     job = (WorkerImport.objects.select_for_update(of=("self",)).select_related("organisation__territory")

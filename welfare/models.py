@@ -6,6 +6,7 @@ proves the cache equals them. Every movement of money is one `Transfer` whose en
 """
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -227,9 +228,12 @@ class WorkerImport(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("In attesa")
-        RUNNING = "running", _("In corso")
         DONE = "done", _("Completata")
         REFUSED = "refused", _("Non importata")
+
+    # The worker polls every second; 5,000 rows with wallets take about 80 s on our machines.
+    NOT_STARTED_AFTER = timedelta(minutes=5)
+    INTERRUPTED_AFTER = timedelta(minutes=30)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="welfare_imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -244,6 +248,9 @@ class WorkerImport(models.Model):
     enrolled = models.JSONField(_("lavoratori iscritti"), default=list)  # their ids
     error = models.TextField(_("errore"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When a worker took it up (committed before its long transaction): without it the page could not
+    # tell a file waiting for a worker that is not running from one being enrolled.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -261,6 +268,17 @@ class WorkerImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.REFUSED)
+
+    def looks_stuck(self, now=None) -> str:
+        """"" while all is well; "not_started" when no worker has taken it up after NOT_STARTED_AFTER;
+        "interrupted" when one took it up but it has not finished after INTERRUPTED_AFTER (the worker
+        stopped: its transaction rolled back, nobody was enrolled)."""
+        if self.is_finished:
+            return ""
+        now = now or timezone.now()
+        if self.started_at is None:
+            return "not_started" if now - self.created_at > self.NOT_STARTED_AFTER else ""
+        return "interrupted" if now - self.started_at > self.INTERRUPTED_AFTER else ""
 
 
 class Plan(models.Model):

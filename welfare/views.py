@@ -575,7 +575,8 @@ def worker_import_status(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": imports.progress(job)}
+    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": imports.progress(job),
+               "stuck": job.looks_stuck()}
     if request.htmx:
         return render(request, "welfare/import_result.html#progress", context)
     if job.status == WorkerImport.Status.DONE:

@@ -157,3 +157,24 @@ def test_reports_are_deleted_a_month_after_the_import_finished(firm):
     assert imports.prune_worker_imports(now=now) == 1
     assert set(WorkerImport.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not WorkerImport.objects.filter(pk=old.pk).exists()
+
+
+def test_the_page_says_when_no_worker_took_the_import_up_or_it_stopped_half_way(admin, firm):
+    admin.post(IMPORT, {"file": csv_of(range(1, 3))})
+    job = WorkerImport.objects.get()
+    assert "sembra fermo" not in admin.get(job.get_absolute_url()).content.decode()  # just sent
+
+    WorkerImport.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    assert "non è ancora partita" in admin.get(job.get_absolute_url()).content.decode()
+
+    WorkerImport.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=1))
+    running = admin.get(job.get_absolute_url()).content.decode()
+    assert "non è ancora partita" not in running and "si è interrotta" not in running
+
+    WorkerImport.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=31))
+    assert "si è interrotta prima di finire" in admin.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+
+    imports.run_worker_import(import_id=job.pk)  # a worker after all: the file goes in, the page says so
+    job.refresh_from_db()
+    assert job.status == "done" and job.started_at > timezone.now() - timedelta(minutes=1)
+    assert "si è interrotta" not in admin.get(job.get_absolute_url()).content.decode()
