@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
@@ -40,12 +41,15 @@ def send_templated_mail(
         sent.subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())[:255]
         sent.body_text = render_to_string(f"{template}.txt", context)
         sent.body_html = render_to_string(f"{template}.html", context)
-    sent.save()
-    SentMailAttachment.objects.bulk_create(
-        SentMailAttachment(sent_mail=sent, filename=name, content=content, mimetype=mimetype)
-        for name, content, mimetype in attachments or []
-    )
-    enqueue_after_commit((deliver_mail, (sent.pk,)))
+    # The copy and its task together, also when the caller has no transaction open (no savepoint
+    # when it has one: they go with the caller's change).
+    with transaction.atomic(savepoint=False):
+        sent.save()
+        SentMailAttachment.objects.bulk_create(
+            SentMailAttachment(sent_mail=sent, filename=name, content=content, mimetype=mimetype)
+            for name, content, mimetype in attachments or []
+        )
+        enqueue_after_commit((deliver_mail, (sent.pk,)))
     return sent
 
 
@@ -57,12 +61,11 @@ def keep_and_send(message: EmailMessage) -> list[SentMail]:
     text = message.body
     if message.content_subtype == "html":
         html, text = message.body, strip_tags(message.body)
-    kept = []
-    for to in message.to:
-        sent = SentMail.objects.create(to=to, subject=" ".join(message.subject.split())[:255], body_text=text,
-                                       body_html=html)
-        enqueue_after_commit((deliver_mail, (sent.pk,)))
-        kept.append(sent)
+    with transaction.atomic(savepoint=False):
+        kept = [SentMail.objects.create(to=to, subject=" ".join(message.subject.split())[:255], body_text=text,
+                                        body_html=html) for to in message.to]
+        if kept:
+            enqueue_after_commit(*((deliver_mail, (sent.pk,)) for sent in kept))
     return kept
 
 

@@ -445,7 +445,7 @@ class ProposalDecisionForm(forms.Form):
         "required": _("Scegli se invitare il fornitore o archiviare la proposta."),
         "invalid_choice": _("Scegli se invitare il fornitore o archiviare la proposta."),
     })
-    reason = forms.CharField(
+    message = forms.CharField(
         label=_("Messaggio per chi l'ha proposto (facoltativo)"), max_length=1000, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Arriva per email con la decisione, e resta visibile nella sua pagina del welfare."),

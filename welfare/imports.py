@@ -11,25 +11,33 @@ Progress is a count in the shared cache (Redis in production), written every few
 while its transaction is still open: the rows themselves are not visible to other connections until
 the whole file commits. With a per-process cache (development) the page shows the import as under
 way, without the count.
+
+Whatever happens, an import ends: enrolled, or refused with a reason (a plan's pool too small, an
+error), its rows' data cleared. One that no worker finishes (none running, or one stopped half-way:
+django-tasks does not run a task again) is refused by `prune_worker_imports` after KEEP_FOR, which
+also deletes old reports.
 """
 
-from dataclasses import asdict
-from datetime import timedelta
+import logging
+from dataclasses import asdict, fields
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.tasks import enqueue_after_commit
 from network.models import Organisation
 
 from . import services
-from .models import WorkerImport
+from .models import Worker, WorkerImport
 
-# How long an import's report stays after it finished (prune_worker_imports); it names people.
-KEEP_REPORTS_FOR = timedelta(days=30)
+logger = logging.getLogger(__name__)
+
 PROGRESS_TIMEOUT = 6 * 3600
+_DATA_FIELDS = [field.name for field in fields(services.WorkerData)]
 
 
 def _progress_key(import_id: int) -> str:
@@ -39,19 +47,21 @@ def _progress_key(import_id: int) -> str:
 def progress(job: WorkerImport) -> int | None:
     """Rows enrolled so far by the worker, when the cache is shared with it; None when unknown."""
     if job.is_finished:
-        return len(job.enrolled)
+        return job.imported
     return cache.get(_progress_key(job.pk))
 
 
 @transaction.atomic(durable=True)
-def start_worker_import(*, organisation: Organisation, rows: list[services.WorkerData], bad_rows: list[dict],
-                        actor, language: str) -> WorkerImport:
-    """Keep the checked rows and queue their enrolment; `bad_rows` (line, who, errors) are for the report."""
+def start_worker_import(*, organisation: Organisation, rows: list[tuple[int, str, services.WorkerData]],
+                        bad_rows: list[dict], actor, language: str) -> WorkerImport:
+    """Keep the checked rows — (line in the file, who, data) — and queue their enrolment; `bad_rows`
+    (line, who, errors) are for the report."""
     from .tasks import run_worker_import_task
 
     job = WorkerImport.objects.create(
-        organisation=organisation, created_by=actor, language=language, rows=[asdict(row) for row in rows],
-        bad_rows=bad_rows, total=len(rows),
+        organisation=organisation, created_by=actor, language=language,
+        rows=[{"line": line, "who": who, **asdict(data)} for line, who, data in rows], bad_rows=bad_rows,
+        total=len(rows),
     )
     audit.record(actor=actor, action="welfare.import.started", obj=job, territory=organisation.territory,
                  changes={"rows": len(rows), "bad_rows": len(bad_rows)})
@@ -61,11 +71,18 @@ def start_worker_import(*, organisation: Organisation, rows: list[services.Worke
 
 def run_worker_import(*, import_id: int) -> WorkerImport | None:
     """Enrol an import's rows (in the background worker). Safe to run twice: the import's row is locked,
-    and a finished import is left alone. A pool too small for the whole file refuses all of it."""
+    and a finished import is left alone. A pool too small for the whole file refuses all of it; so
+    does any other error, recorded on the import instead of leaving it waiting for ever."""
     # Committed before the long transaction: the import's page can then tell a file being enrolled
     # from one that no worker has taken up (WorkerImport.looks_stuck).
     WorkerImport.objects.filter(pk=import_id, status=WorkerImport.Status.QUEUED).update(started_at=timezone.now())
-    return _enrol_all_or_none(import_id)
+    try:
+        return _enrol_all_or_none(import_id)
+    except Exception:
+        logger.exception("Worker import %s failed", import_id)
+        return _refuse(import_id, gettext_lazy(
+            "Errore imprevisto: nessun lavoratore del file è stato iscritto. Riprova; se succede ancora, avvisa chi "
+            "gestisce la piattaforma."))
 
 
 # Not durable: the worker calls it at the top level, but the tests' immediate task backend runs it
@@ -79,31 +96,58 @@ def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
     if job is None or job.is_finished:
         return None
     organisation = job.organisation
-    rows = [services.WorkerData(**row) for row in job.rows]
-    actor = job.created_by
-    # The report's messages (a plan's pool too small) in the language of whoever sent the file.
+    # Enrolled since the file was checked (the same file sent twice, a worker added by hand): reported,
+    # not enrolled twice.
+    taken = set(Worker.objects.filter(organisation=organisation, tax_code__in=[row["tax_code"] for row in job.rows])
+                .values_list("tax_code", flat=True))
     with translation.override(job.language):
+        job.bad_rows += [{"line": row["line"], "who": row["who"], "errors": [_("già iscritto nel frattempo")]}
+                         for row in job.rows if row["tax_code"] in taken]
+        rows = [services.WorkerData(**{name: row[name] for name in _DATA_FIELDS})
+                for row in job.rows if row["tax_code"] not in taken]
         try:
             with transaction.atomic():
                 workers = services.enrol_workers(
-                    organisation=organisation, rows=rows, actor=actor,
-                    on_progress=lambda done: cache.set(_progress_key(job.pk), done, PROGRESS_TIMEOUT),
+                    organisation=organisation, rows=rows, actor=job.created_by,
+                    on_progress=lambda done: cache.set(_progress_key(import_id), done, PROGRESS_TIMEOUT),
                 )
         except services.WelfareError as exc:
-            job.status, job.error = WorkerImport.Status.REFUSED, str(exc.message)
-        else:
-            job.status, job.enrolled = WorkerImport.Status.DONE, [worker.pk for worker in workers]
+            # The report's messages in the language of whoever sent the file.
+            return _finish(job, status=WorkerImport.Status.REFUSED, error=str(exc.message))
+    return _finish(job, status=WorkerImport.Status.DONE, workers=workers)
+
+
+@transaction.atomic
+def _refuse(import_id: int, error) -> WorkerImport | None:
+    """Refuse an import that has not finished, with `error` (lazy: said in the sender's language)."""
+    job = WorkerImport.objects.select_for_update(of=("self",)).select_related("organisation__territory").filter(
+        pk=import_id).first()
+    if job is None or job.is_finished:
+        return None
+    with translation.override(job.language):
+        return _finish(job, status=WorkerImport.Status.REFUSED, error=str(error))
+
+
+def _finish(job: WorkerImport, *, status: str, error: str = "", workers: list[Worker] = ()) -> WorkerImport:
+    job.status, job.error = status, error
+    job.enrolled, job.imported = [worker.pk for worker in workers], len(workers)
     job.rows = []  # personal data no longer needed: the workers are enrolled, or nobody was
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "enrolled", "rows", "finished_at"])
-    audit.record(actor=actor, action=f"welfare.import.{job.status}", obj=job, territory=organisation.territory,
-                 changes={"enrolled": len(job.enrolled)} if job.status == WorkerImport.Status.DONE else {"error": job.error})
-    transaction.on_commit(lambda: cache.delete(_progress_key(import_id)))
+    job.save(update_fields=["status", "error", "enrolled", "imported", "rows", "bad_rows", "finished_at"])
+    audit.record(actor=job.created_by, action=f"welfare.import.{status}", obj=job,
+                 territory=job.organisation.territory,
+                 changes={"imported": job.imported} if status == WorkerImport.Status.DONE else {"error": error})
+    transaction.on_commit(lambda: cache.delete(_progress_key(job.pk)))
     return job
 
 
 def prune_worker_imports(*, now=None) -> int:
-    """Delete the reports of imports finished more than KEEP_REPORTS_FOR ago. Returns how many."""
-    cutoff = (now or timezone.now()) - KEEP_REPORTS_FOR
+    """Refuse the imports no worker finished within KEEP_FOR (their rows' data goes), and delete the
+    reports of imports finished more than KEEP_FOR ago. Returns how many reports were deleted."""
+    now = now or timezone.now()
+    cutoff = now - WorkerImport.KEEP_FOR
+    for import_id in WorkerImport.objects.filter(finished_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True):
+        _refuse(import_id, gettext_lazy("Non completata: nessun lavoratore del file è stato iscritto. Importa di nuovo "
+                                        "il file."))
     deleted, _per_model = WorkerImport.objects.filter(finished_at__lt=cutoff).delete()
     return deleted

@@ -120,7 +120,7 @@ class ProviderProposal(models.Model):
     note = models.TextField(_("perché lo proponi"), max_length=2000, blank=True)
     status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.NEW)
     # What the coordination tells the person who proposed it (why not, or what happens next).
-    reason = models.TextField(_("messaggio a chi l'ha proposto"), max_length=1000, blank=True)
+    message = models.TextField(_("messaggio a chi l'ha proposto"), max_length=1000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -223,7 +223,7 @@ class WorkerImport(models.Model):
     Enrolling a worker opens their wallets through the ledger, some thirty statements a row: a large
     firm's file of thousands of rows takes longer than an app server gives one request. The checked
     rows wait here until the worker has enrolled them; then they are cleared, and the report (what
-    went in, the rows refused when the file was read) stays until `prune_worker_imports` deletes it.
+    went in, the rows refused) stays for KEEP_FOR, until `prune_worker_imports` deletes it.
     """
 
     class Status(models.TextChoices):
@@ -234,6 +234,8 @@ class WorkerImport(models.Model):
     # The worker polls every second; 5,000 rows with wallets take about 80 s on our machines.
     NOT_STARTED_AFTER = timedelta(minutes=5)
     INTERRUPTED_AFTER = timedelta(minutes=30)
+    # How long a report stays (prune_worker_imports): its refused rows name people who were not enrolled.
+    KEEP_FOR = timedelta(days=7)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="welfare_imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -245,7 +247,8 @@ class WorkerImport(models.Model):
     # The rows refused when the file was read, for the report: line, who, errors.
     bad_rows = models.JSONField(_("righe scartate"), default=list)
     total = models.PositiveIntegerField(_("righe valide"), default=0)
-    enrolled = models.JSONField(_("lavoratori iscritti"), default=list)  # their ids
+    imported = models.PositiveIntegerField(_("lavoratori iscritti"), default=0)
+    enrolled = models.JSONField(_("lavoratori iscritti (id)"), default=list)  # for the report's notes on plans
     error = models.TextField(_("errore"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # When a worker took it up (committed before its long transaction): without it the page could not

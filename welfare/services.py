@@ -813,10 +813,10 @@ def propose_provider(*, territory, data: dict, actor) -> ProviderProposal:
 
 
 @transaction.atomic(durable=True)
-def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor, reason: str = "") -> ProviderProposal:
+def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor, message: str = "") -> ProviderProposal:
     """Invite the proposed provider to apply (the usual join request, role "provider"), or archive it.
 
-    The person who proposed it hears of the decision, with the coordination's `reason` if given: a
+    The person who proposed it hears of the decision, with the coordination's `message` if given: a
     worker who suggested the crèche they use should not have to guess whether anybody read it.
     """
     # Only the proposal's row is locked: PostgreSQL locks no row on the nullable side of an outer join.
@@ -825,12 +825,12 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor,
     if proposal.status != ProviderProposal.Status.NEW:
         raise AlreadyDecided(_("Questa proposta è già stata valutata."))
     proposal.status = ProviderProposal.Status.INVITED if invite else ProviderProposal.Status.DECLINED
-    proposal.reason = reason.strip()
+    proposal.message = message.strip()
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    proposal.save(update_fields=["status", "message", "decided_by", "decided_at"])
     audit.record(actor=actor, action=f"welfare.provider.{proposal.status}", obj=proposal, territory=proposal.territory,
-                 changes={"reason": proposal.reason} if proposal.reason else None)
+                 changes={"message": proposal.message} if proposal.message else None)
     proposer = proposal.proposed_by
     if proposer is not None and proposer.is_active:
         send_templated_mail(

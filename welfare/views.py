@@ -411,7 +411,7 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
                                     .prefetch_related("tiers"),
         "page": page,
         "imports": WorkerImport.objects.filter(organisation=organisation).only(
-            "pk", "organisation_id", "status", "total", "enrolled", "created_at")[:5],
+            "pk", "organisation_id", "status", "total", "imported", "created_at")[:5],
         "refunds": refunds,
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
@@ -553,7 +553,7 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "welfare/import_result.html", {"organisation": organisation, "form": form}, status=422)
     rows = form.rows()
-    good = [row.data for row in rows if row.data]
+    good = [(row.line, row.who, row.data) for row in rows if row.data]
     bad = [{"line": row.line, "who": row.who, "errors": row.errors} for row in rows if row.errors]
     if not good:
         return render(request, "welfare/import_result.html", {"organisation": organisation, "bad": bad}, status=422)
@@ -570,14 +570,19 @@ def worker_import_status(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     """An import's progress while the worker enrols its rows, then its report. The page asks again
     every few seconds (htmx) for the progress, and reloads once the import has finished."""
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
-    job = get_object_or_404(WorkerImport, pk=pk, organisation=organisation)
+    # Not the rows still to enrol (a file of thousands, read again at every poll).
+    job = get_object_or_404(WorkerImport.objects.defer("rows"), pk=pk, organisation=organisation)
     if request.htmx and job.is_finished:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": imports.progress(job),
-               "stuck": job.looks_stuck()}
+    done, stuck = imports.progress(job), job.looks_stuck()
+    state = f"{'' if done is None else done}:{stuck}"
+    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": done, "stuck": stuck,
+               "state": state}
     if request.htmx:
+        if request.GET.get("seen") == state:
+            return HttpResponse(status=204)  # nothing new: no swap, nothing read out again
         return render(request, "welfare/import_result.html#progress", context)
     if job.status == WorkerImport.Status.DONE:
         enrolled = list(Worker.objects.filter(organisation=organisation, pk__in=job.enrolled))
@@ -746,6 +751,9 @@ def coordination(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
     proposals = ProviderProposal.objects.filter(territory=request.territory)
     page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    for proposal in page.object_list:
+        if proposal.status == ProviderProposal.Status.NEW:
+            proposal.decision_form = ProposalDecisionForm(auto_id=f"proposal-{proposal.pk}-%s")
     return render(request, "welfare/coordination.html", {
         "plans": Plan.objects.filter(territory=request.territory, organisation__isnull=True).prefetch_related(
             "participants__organisation", "tiers"),
@@ -794,15 +802,15 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     invite = form.cleaned_data["decision"] == "invite"
     try:
         proposal = services.decide_provider_proposal(proposal=proposal, invite=invite,
-                                                     reason=form.cleaned_data["reason"], actor=request.user)
+                                                     message=form.cleaned_data["message"], actor=request.user)
     except services.WelfareError as exc:
         messages.error(request, exc.message)
     else:
         told = proposal.proposed_by is not None and proposal.proposed_by.is_active
         if invite:
-            messages.success(request, _("Invito inviato; chi ha proposto il fornitore lo sa per email.") if told
+            messages.success(request, _("Invito inviato; chi ha proposto il fornitore riceverà un'email.") if told
                              else _("Invito inviato."))
         else:
-            messages.success(request, _("Proposta archiviata; chi l'ha fatta lo sa per email.") if told
+            messages.success(request, _("Proposta archiviata; chi l'ha fatta riceverà un'email.") if told
                              else _("Proposta archiviata."))
     return redirect("welfare:coordination", territory=request.territory.slug)

@@ -23,10 +23,7 @@
     var known = start[0] !== null && start[1] !== null;
     var center = known ? start : [parseFloat(box.dataset.centerLat), parseFloat(box.dataset.centerLon)];
     var map = L.map(box.querySelector(".mire-map-picker"), { scrollWheelZoom: false }).setView(center, known ? 16 : 12);
-    L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19,
-      attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-    }).addTo(map);
+    window.mireTiles(map);
     var marker = null;
     var writing = false; // our own change events: the point is on the map already, the map stays put
 

@@ -5,10 +5,7 @@
   var el = document.getElementById("members-map");
   if (!el || !window.L) return;
   var map = L.map(el, { scrollWheelZoom: false }).setView([parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)], 12);
-  L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19,
-    attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-  }).addTo(map);
+  window.mireTiles(map);
   var markers = L.layerGroup().addTo(map);
 
   function show(points) {

@@ -78,7 +78,8 @@ def test_an_import_page_follows_the_worker_and_shows_the_report_when_it_is_done(
     firm = Organisation.objects.get(territory=demo, slug="officine-lambrate")
     job = WorkerImport.objects.create(
         organisation=firm, total=1,
-        rows=[{"tax_code": tax_code(901), "first_name": "Gaia", "last_name": "Sala", "email": "gaia@example.org"}],
+        rows=[{"line": 2, "who": f"Gaia Sala ({tax_code(901)})", "tax_code": tax_code(901), "first_name": "Gaia",
+               "last_name": "Sala", "email": "gaia@example.org", "category": ""}],
         bad_rows=[{"line": 3, "who": "Rosa Verdi (RSSMRA85T10A562X)", "errors": ["codice fiscale non valido"]}],
     )
     sign_in(page, ORG_ADMIN, job.get_absolute_url())
@@ -109,7 +110,7 @@ def test_a_provider_places_a_new_service_by_clicking_the_map(demo, new_page, ass
     latitude, longitude = page.locator("#id_latitude").input_value(), page.locator("#id_longitude").input_value()
     assert re.fullmatch(r"45\.4\d{5}", latitude) and re.fullmatch(r"9\.1\d{5}|9\.2\d{5}", longitude)
     assert "Punto scelto: latitudine" in page.locator("[data-location-picker-status]").inner_text()
-    # Typing moves the marker, and the keyboard's way (the map's centre) fills the fields too.
+    # The keyboard's way (the map's centre, under its cross) fills the fields too.
     page.get_by_role("button", name="Usa il centro della mappa").click()
     assert page.locator("#id_latitude").input_value() == "45.464200"
     assert_accessible(page, "the service form with its map")

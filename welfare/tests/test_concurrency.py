@@ -203,8 +203,8 @@ def test_an_import_under_way_holds_up_no_purchase_or_registration_in_the_territo
     service = make_service(provider, price_cents=1000)
     event = make_event(territory)
     job = WorkerImport.objects.create(organisation=firm, total=2, rows=[
-        {"tax_code": tax_code(n), "first_name": "Nome", "last_name": "Prova", "email": f"p{n}@example.org",
-         "category": ""} for n in (701, 702)])
+        {"line": n - 699, "who": "Nome Prova", "tax_code": tax_code(n), "first_name": "Nome", "last_name": "Prova",
+         "email": f"p{n}@example.org", "category": ""} for n in (701, 702)])
     inside, release = threading.Event(), threading.Event()
     enrol_workers = services.enrol_workers
 

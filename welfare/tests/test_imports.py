@@ -52,7 +52,7 @@ def test_the_file_is_checked_at_once_and_enrolled_by_the_worker(admin, firm, per
     imports.run_worker_import(import_id=job.pk)  # what the background worker does
 
     job.refresh_from_db()
-    assert job.status == "done" and job.rows == [] and len(job.enrolled) == 30  # the rows' data is gone
+    assert job.status == "done" and job.rows == [] and job.imported == len(job.enrolled) == 30  # the rows' data is gone
     assert Worker.objects.filter(organisation=firm).count() == 30
     report = admin.get(answer.url).content.decode()
     assert "30 lavoratori iscritti; riceveranno l'invito per email." in report
@@ -62,7 +62,7 @@ def test_the_file_is_checked_at_once_and_enrolled_by_the_worker(admin, firm, per
     desk = admin.get(f"{FIRM}/welfare/").content.decode()
     assert f'href="{job.get_absolute_url()}"' in desk and "30 lavoratori iscritti</li>" in desk
     assert AuditLog.objects.filter(action="welfare.import.started").get().changes == {"rows": 30, "bad_rows": 1}
-    assert AuditLog.objects.filter(action="welfare.import.done").get().changes == {"enrolled": 30}
+    assert AuditLog.objects.filter(action="welfare.import.done").get().changes == {"imported": 30}
     assert AuditLog.objects.filter(action="welfare.worker.enrolled").count() == 30
 
 
@@ -72,12 +72,18 @@ def test_the_page_follows_the_progress_and_reloads_once_the_import_has_finished(
     url = job.get_absolute_url()
     cache.set(imports._progress_key(job.pk), 2)  # as the worker writes it while its transaction is open
 
-    fragment = admin.get(url, HTTP_HX_REQUEST="true")
+    page = admin.get(url).content.decode()
+    assert 'id="import-progress" role="status"' in page and 'name="seen" value="2:"' in page
+    fragment = admin.get(url, {"seen": ""}, HTTP_HX_REQUEST="true")
     text = fragment.content.decode()
-    assert "<html" not in text and 'id="import-progress"' in text
+    assert "<html" not in text and 'name="seen" value="2:"' in text
     assert "Iscrizione in corso: 2 lavoratori di 3." in text
     assert 'aria-valuenow="2"' in text and 'aria-valuemax="3"' in text and "width: 67%" in text
     assert fragment["Vary"] and "HX-Request" in fragment["Vary"]
+    # Nothing new since the last answer: nothing to swap, and the live region is not read out again.
+    assert admin.get(url, {"seen": "2:"}, HTTP_HX_REQUEST="true").status_code == 204
+    cache.set(imports._progress_key(job.pk), 3)
+    assert admin.get(url, {"seen": "2:"}, HTTP_HX_REQUEST="true").status_code == 200
 
     imports.run_worker_import(import_id=job.pk)
     done = admin.get(url, HTTP_HX_REQUEST="true")
@@ -149,14 +155,53 @@ def test_another_organisations_import_is_not_found(client_as, personas, territor
     assert client.get(job.get_absolute_url()).status_code == 403
 
 
-def test_reports_are_deleted_a_month_after_the_import_finished(firm):
+def test_reports_go_a_week_after_the_import_and_unfinished_imports_lose_their_rows(firm):
     now = timezone.now()
-    old = WorkerImport.objects.create(organisation=firm, status="done", finished_at=now - timedelta(days=31))
-    recent = WorkerImport.objects.create(organisation=firm, status="done", finished_at=now - timedelta(days=29))
-    waiting = WorkerImport.objects.create(organisation=firm, created_at=now - timedelta(days=60))
+    old = WorkerImport.objects.create(organisation=firm, status="done", finished_at=now - timedelta(days=8))
+    recent = WorkerImport.objects.create(organisation=firm, status="done", finished_at=now - timedelta(days=6))
+    # Never finished (no worker ran it, or one stopped half-way): its rows name people.
+    stale = WorkerImport.objects.create(organisation=firm, created_at=now - timedelta(days=8), language="en",
+                                        rows=[{"tax_code": tax_code(1), "line": 2, "who": "Anna Neri"}])
+    waiting = WorkerImport.objects.create(organisation=firm, created_at=now - timedelta(days=1),
+                                          rows=[{"tax_code": tax_code(2), "line": 2, "who": "Ugo Riva"}])
     assert imports.prune_worker_imports(now=now) == 1
-    assert set(WorkerImport.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert set(WorkerImport.objects.values_list("pk", flat=True)) == {recent.pk, stale.pk, waiting.pk}
     assert not WorkerImport.objects.filter(pk=old.pk).exists()
+    stale.refresh_from_db()
+    assert (stale.status, stale.rows, stale.imported) == ("refused", [], 0) and stale.error.startswith("Not completed")
+    assert WorkerImport.objects.get(pk=waiting.pk).rows  # still waiting for its worker
+
+
+def test_rows_enrolled_since_the_file_was_checked_are_reported_not_enrolled_twice(admin, firm):
+    # The same file sent twice before the worker got to the first.
+    admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    admin.post(IMPORT, {"file": csv_of(range(2, 6))})
+    first, second = WorkerImport.objects.order_by("pk")
+    imports.run_worker_import(import_id=first.pk)
+    imports.run_worker_import(import_id=second.pk)
+    second.refresh_from_db()
+    assert (second.status, second.imported) == ("done", 2)
+    assert [(row["line"], row["errors"]) for row in second.bad_rows] == [(2, ["già iscritto nel frattempo"]),
+                                                                         (3, ["già iscritto nel frattempo"])]
+    assert Worker.objects.filter(organisation=firm).count() == 5
+    report = admin.get(second.get_absolute_url()).content.decode()
+    assert "2 lavoratori iscritti" in report and "già iscritto nel frattempo" in report
+
+
+def test_an_unexpected_error_ends_the_import_refused_with_its_rows_cleared(admin, firm, monkeypatch):
+    admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    job = WorkerImport.objects.get()
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "enrol_workers", broken)
+    imports.run_worker_import(import_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.imported) == ("refused", [], 0) and "Errore imprevisto" in job.error
+    assert not Worker.objects.filter(organisation=firm).exists()
+    assert "Errore imprevisto" in admin.get(job.get_absolute_url()).content.decode()
+    assert AuditLog.objects.filter(action="welfare.import.refused").exists()
 
 
 def test_the_page_says_when_no_worker_took_the_import_up_or_it_stopped_half_way(admin, firm):
@@ -172,7 +217,8 @@ def test_the_page_says_when_no_worker_took_the_import_up_or_it_stopped_half_way(
     assert "non è ancora partita" not in running and "si è interrotta" not in running
 
     WorkerImport.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=31))
-    assert "si è interrotta prima di finire" in admin.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert "si è interrotta prima di finire" in admin.get(job.get_absolute_url(), {"seen": ":"},
+                                                           HTTP_HX_REQUEST="true").content.decode()
 
     imports.run_worker_import(import_id=job.pk)  # a worker after all: the file goes in, the page says so
     job.refresh_from_db()

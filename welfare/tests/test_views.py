@@ -406,19 +406,19 @@ def test_whoever_proposed_a_provider_hears_of_the_decision_and_follows_it_on_the
     with django_capture_on_commit_callbacks(execute=True):
         answer = client_as(personas["coordinator"]).post(
             f"/milano/coordinamento/welfare/proposte/{proposal.pk}/",
-            {"decision": "decline", "reason": "  Non ha ancora le autorizzazioni per i nidi.  "}, follow=True)
-    assert "lo sa per email" in answer.content.decode()
+            {"decision": "decline", "message": "  Non ha ancora le autorizzazioni per i nidi.  "}, follow=True)
+    assert "riceverà un&#x27;email" in answer.content.decode()
     proposal.refresh_from_db()
-    assert (proposal.status, proposal.reason) == ("declined", "Non ha ancora le autorizzazioni per i nidi.")
+    assert (proposal.status, proposal.message) == ("declined", "Non ha ancora le autorizzazioni per i nidi.")
     [told] = mail.outbox  # declined: nothing goes to the provider
     assert told.to == ["worker@example.org"]
     assert "Asilo Il Girotondo" in told.subject and "was assessed" in told.subject  # in the worker's language
     assert "Non ha ancora le autorizzazioni per i nidi." in told.body and "/welfare/il-mio-welfare/#proposte" in told.body
     audit = AuditLog.objects.get(action="welfare.provider.declined")
-    assert audit.changes == {"reason": "Non ha ancora le autorizzazioni per i nidi."}
+    assert audit.changes == {"message": "Non ha ancora le autorizzazioni per i nidi."}
 
     page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
-    assert "Non invitato (valutata il" in page and "Non ha ancora le autorizzazioni per i nidi." in page
+    assert "Proposta valutata il" in page and "per ora nessun invito" in page and "Non ha ancora le autorizzazioni per i nidi." in page
     # Proposals are their author's: colleagues and the firm's admin do not see them.
     for other in ("org_admin", "org_staff"):
         assert "Asilo Il Girotondo" not in client_as(personas[other]).get("/welfare/il-mio-welfare/").content.decode()
@@ -435,10 +435,10 @@ def test_an_invitation_tells_the_proposer_what_happens_next(client_as, world, pe
     assert "Messaggio del coordinamento" not in to_worker.body  # no reason given, no empty line for it
     assert to_provider.to == ["info@girotondo.example.org"]
     page = client_as(personas["worker"]).get("/welfare/il-mio-welfare/").content.decode()
-    assert "Invitato ad aderire il" in page
+    assert "Invito ad aderire inviato il" in page
 
 
-@pytest.mark.parametrize("data", [{"decision": "maybe"}, {"decision": "decline", "reason": "x" * 1001}, {}])
+@pytest.mark.parametrize("data", [{"decision": "maybe"}, {"decision": "decline", "message": "x" * 1001}, {}])
 def test_a_decision_that_is_not_valid_changes_nothing(client_as, world, personas, data):
     proposal = _propose(client_as(personas["worker"]))
     mail.outbox.clear()
@@ -446,7 +446,7 @@ def test_a_decision_that_is_not_valid_changes_nothing(client_as, world, personas
                                                      follow=True)
     assert answer.status_code == 200
     proposal.refresh_from_db()
-    assert (proposal.status, proposal.reason, proposal.decided_at) == ("new", "", None)
+    assert (proposal.status, proposal.message, proposal.decided_at) == ("new", "", None)
     assert mail.outbox == [] and not AuditLog.objects.filter(action__startswith="welfare.provider.d").exists()
     text = answer.content.decode()
     assert "Scegli se invitare il fornitore" in text or "1000 caratteri" in text

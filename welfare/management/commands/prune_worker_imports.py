@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand
 
-from welfare.imports import KEEP_REPORTS_FOR, prune_worker_imports
+from welfare.imports import prune_worker_imports
+from welfare.models import WorkerImport
 
 
 class Command(BaseCommand):
-    help = "Delete the reports of worker imports finished more than 30 days ago (run daily): they name people."
+    help = ("Refuse worker imports no background worker finished within 7 days, and delete the reports of "
+            "imports finished more than 7 days ago (run daily): they name people.")
 
     def handle(self, *args, **options):
         count = prune_worker_imports()
-        self.stdout.write(f"Resoconti di importazioni conclusi da più di {KEEP_REPORTS_FOR.days} giorni eliminati: {count}.")
+        days = WorkerImport.KEEP_FOR.days
+        self.stdout.write(f"Resoconti di importazioni conclusi da più di {days} giorni eliminati: {count}.")
