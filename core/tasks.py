@@ -1,7 +1,7 @@
 """Background work after commit, now or at a given time, with django-tasks."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
@@ -91,3 +91,25 @@ def _store_together(jobs: tuple) -> None:
 def schedule(task, *args, at: datetime) -> None:
     """Enqueue `task(*args)` to run at `at`, once the current transaction commits."""
     enqueue_after_commit((task, args, at))
+
+
+# Longer than any of our tasks runs (a 5,000-row worker import takes about 80 s).
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def requeue_stalled_tasks(*, now: datetime | None = None, after: timedelta = STALLED_AFTER) -> int:
+    """Put back in the queue the tasks a worker claimed and never finished: it died (killed, a
+    restart, the machine) with the task marked as running, and django-tasks-db does not run such a
+    task again by itself. Returns how many.
+
+    So a task may run twice: ours are written for it (a mail checks the registration's state, a
+    reminder is marked sent once, an import locks its row and does nothing once finished); a mail
+    delivered just before its worker died may arrive twice, which is better than never.
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - after
+    return DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff).update(
+        status=TaskResultStatus.READY, started_at=None
+    )
