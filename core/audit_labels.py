@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "registration.data_deleted": _("Dati dell'iscrizione cancellati su richiesta"),
     "registration.promoted_confirmed": _("Promossa dalla lista d'attesa"),
     "registration.promoted_offered": _("Posto offerto dalla lista d'attesa"),
+    "registration.confirmed_out_of_turn": _("Confermata fuori turno dal coordinamento"),
     "registration.offer_accepted": _("Posto offerto accettato"),
     "registration.offer_expired": _("Posto offerto scaduto"),
     "registration.checked_in": _("Ingresso registrato"),

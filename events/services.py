@@ -266,6 +266,36 @@ def cancel_registration(*, registration: Registration, actor=None, reason: str =
     return registration
 
 
+class NotWaiting(RegistrationError):
+    """Only a person on the waiting list can be confirmed out of turn, and only before the event ends."""
+
+    code = "not_waiting"
+
+
+@transaction.atomic(durable=True)
+def confirm_out_of_turn(*, registration: Registration, actor) -> Registration:
+    """The coordinator gives a seat to one person on the waiting list (a speaker's colleague, an
+    interpreter) ahead of the others. With the event full, its capacity rises by one for them: a
+    capacity is never exceeded, it is raised in the open, with the old and new figure in the audit row.
+    Those still waiting keep their places."""
+    event, registration = _lock(registration)
+    if registration.status != Registration.Status.WAITLISTED or event.is_past:
+        raise NotWaiting
+    changes = {}
+    if event.seats_taken >= event.capacity:
+        changes["capacity"] = [event.capacity, event.seats_taken + 1]
+        event.capacity = event.seats_taken + 1
+        Event.objects.filter(pk=event.pk).update(capacity=event.capacity)
+    Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") + 1)
+    event.seats_taken += 1
+    registration.status = Registration.Status.CONFIRMED
+    registration.save(update_fields=["status"])
+    audit.record(actor=actor, action="registration.confirmed_out_of_turn", obj=registration, territory=event.territory,
+                 changes=changes or None)
+    notifications.registration_changed(registration, promoted=True)
+    return registration
+
+
 @transaction.atomic(durable=True)
 def accept_offer(*, registration: Registration) -> Registration:
     event, registration = _lock(registration)

@@ -392,6 +392,22 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
             messages.error(request, _("Il tavolo «%(table)s» è pieno.") % {"table": table.title})
         except services.RegistrationError:
             messages.error(request, _("Solo chi ha un posto confermato può avere un tavolo."))
+    elif action == "confirm_out_of_turn":
+        registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
+        capacity = event.capacity
+        try:
+            services.confirm_out_of_turn(registration=registration, actor=request.user)
+        except services.NotWaiting:
+            messages.error(request, _("%(name)s non è in lista d'attesa, o l'evento si è concluso: nulla è cambiato.")
+                           % {"name": registration.full_name})
+        else:
+            event.refresh_from_db(fields=["capacity"])
+            if event.capacity > capacity:
+                messages.success(request, _("%(name)s ha un posto confermato e riceve l'email; la capienza è salita a "
+                                            "%(capacity)s.") % {"name": registration.full_name, "capacity": event.capacity})
+            else:
+                messages.success(request, _("%(name)s ha un posto confermato e riceve l'email.")
+                                 % {"name": registration.full_name})
     elif action == "undo_check_in":
         # A ticket scanned by mistake (the wrong person's, a colleague's test): the count and the
         # certificate of attendance follow the correction.

@@ -174,3 +174,41 @@ def test_a_seat_freed_while_a_registration_is_being_written_goes_to_it(territory
         assert newcomer.result(timeout=60).status == "confirmed"
     event.refresh_from_db()
     assert event.seats_taken == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_confirming_out_of_turn_during_a_rush_and_cancellations_keeps_the_seats_counted(territory):
+    event = make_event(territory, capacity=5)
+    confirmed = [services.register_attendee(event=event, data=person(n)) for n in range(5)]
+    waiting = [services.register_attendee(event=event, data=person(10 + n)) for n in range(5)]
+    full = Event.objects.get(pk=event.pk)
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def act(n):
+        try:
+            barrier.wait(timeout=30)
+            if n < 5:
+                services.confirm_out_of_turn(registration=waiting[n], actor=None)
+            elif n < 8:
+                services.cancel_registration(registration=confirmed[n - 5])
+            else:
+                services.register_attendee(event=full, data=person(100 + n))
+        except Exception as exc:  # recorded, asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(act, range(20)))
+
+    # A cancellation may have handed its seat to one of them first: then there is nobody to confirm.
+    assert all(isinstance(error, services.NotWaiting) for error in errors), errors
+    event.refresh_from_db()
+    holding = Registration.objects.filter(event=event, status__in=["confirmed", "offered"]).count()
+    assert event.seats_taken == holding <= event.capacity  # counted right, never past the capacity
+    # Nobody waits while a seat is free.
+    assert event.seats_taken == event.capacity or not Registration.objects.filter(event=event, status="waitlisted").exists()
+    for registration in waiting:
+        registration.refresh_from_db()
+        assert registration.status == "confirmed"

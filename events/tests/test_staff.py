@@ -438,3 +438,49 @@ def test_the_manage_page_of_a_finished_event_offers_no_table_actions(client_as, 
     assert "Ancora nessuna iscrizione." in client.get(url("manage", empty)).content.decode()
     filtered = client.get(url("manage", empty), {"q": "nessuno"}).content.decode()
     assert "Nessuna iscrizione corrisponde." in filtered and "Togli i filtri" in filtered
+
+
+@pytest.mark.django_db
+def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by_one_seat(
+    client_as, personas, territory, django_capture_on_commit_callbacks
+):
+    event = make_event(territory, capacity=1)
+    services.register_attendee(event=event, data=person(1))
+    first = services.register_attendee(event=event, data=person(2))
+    interpreter = services.register_attendee(event=event, data=person(3))
+    assert (first.status, interpreter.status) == ("waitlisted", "waitlisted")
+    client = client_as(personas["coordinator"])
+    page = client.get(url("manage", event)).content.decode()
+    assert "Conferma fuori turno" in page and "la capienza sale di un posto" in page
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": interpreter.pk},
+                             follow=True)
+    assert "la capienza è salita a 2" in answer.content.decode()
+    event.refresh_from_db()
+    interpreter.refresh_from_db()
+    first.refresh_from_db()
+    assert (event.capacity, event.seats_taken) == (2, 2)
+    assert (interpreter.status, first.status) == ("confirmed", "waitlisted")  # the others keep their places
+    [told] = mail.outbox
+    assert told.to == [interpreter.email] and interpreter.ticket_code in told.body
+    audit = AuditLog.objects.get(action="registration.confirmed_out_of_turn")
+    assert audit.changes == {"capacity": [1, 2]} and audit.actor == personas["coordinator"]
+
+
+@pytest.mark.django_db
+def test_only_a_waiting_person_is_confirmed_out_of_turn_and_only_by_coordinators(client_as, personas, territory):
+    event = make_event(territory, capacity=1)
+    seated = services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    client = client_as(personas["coordinator"])
+    answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": seated.pk}, follow=True)
+    assert "non è in lista d&#x27;attesa" in answer.content.decode()
+    for persona in ("org_admin", "worker", "outsider"):
+        assert client_as(personas[persona]).post(
+            url("manage", event), {"action": "confirm_out_of_turn", "registration": waiting.pk}).status_code in (403, 404)
+    event.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (event.capacity, event.seats_taken, waiting.status) == (1, 1, "waitlisted")
+    assert not AuditLog.objects.filter(action="registration.confirmed_out_of_turn").exists()
