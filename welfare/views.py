@@ -219,7 +219,7 @@ def my_welfare(request: HttpRequest) -> HttpResponse:
     return render(request, "welfare/my_welfare.html", {
         "records": records, "categories": Category, "refundable": Category.refundable(),
         # Per person, not per employer: whoever proposed a provider follows it from here.
-        "proposals": ProviderProposal.objects.filter(proposed_by=request.user).select_related("territory")[:50],
+        "proposals": ProviderProposal.objects.filter(proposed_by=request.user)[:50],
     })
 
 
