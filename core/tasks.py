@@ -102,9 +102,11 @@ def requeue_stalled_tasks(*, now: datetime | None = None, after: timedelta = STA
     restart, the machine) with the task marked as running, and django-tasks-db does not run such a
     task again by itself. Returns how many.
 
-    So a task may run twice: ours are written for it (a mail checks the registration's state, a
-    reminder is marked sent once, an import locks its row and does nothing once finished); a mail
-    delivered just before its worker died may arrive twice, which is better than never.
+    So a task may run twice, also at once if a worker still running it after STALLED_AFTER was not
+    dead after all: every task must finish well within it, and be harmless when run again. Ours are:
+    a reminder is marked sent once, an expired offer is checked under its event's lock, an import
+    locks its row and does nothing once finished. Mail is at least once: a registration mail or a
+    delivery (core.mail.deliver_mail) run twice sends twice, which is better than never.
     """
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult

@@ -272,8 +272,13 @@ class NotWaiting(RegistrationError):
     code = "not_waiting"
 
 
+class OutOfTurn(NamedTuple):
+    registration: Registration
+    capacity_raised_to: int | None  # the event's new capacity, when it was full
+
+
 @transaction.atomic(durable=True)
-def confirm_out_of_turn(*, registration: Registration, actor) -> Registration:
+def confirm_out_of_turn(*, registration: Registration, actor) -> OutOfTurn:
     """The coordinator gives a seat to one person on the waiting list (a speaker's colleague, an
     interpreter) ahead of the others. With the event full, its capacity rises by one for them: a
     capacity is never exceeded, it is raised in the open, with the old and new figure in the audit row.
@@ -281,19 +286,20 @@ def confirm_out_of_turn(*, registration: Registration, actor) -> Registration:
     event, registration = _lock(registration)
     if registration.status != Registration.Status.WAITLISTED or event.is_past:
         raise NotWaiting
-    changes = {}
-    if event.seats_taken >= event.capacity:
-        changes["capacity"] = [event.capacity, event.seats_taken + 1]
-        event.capacity = event.seats_taken + 1
-        Event.objects.filter(pk=event.pk).update(capacity=event.capacity)
-    Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") + 1)
-    event.seats_taken += 1
+    raised_to = event.seats_taken + 1 if event.seats_taken >= event.capacity else None
+    # One statement; a new edit_version, so that an editor page drawn before the raise cannot put the
+    # old capacity back when it is saved (save_event refuses it as edited meanwhile).
+    Event.objects.filter(pk=event.pk).update(
+        seats_taken=F("seats_taken") + 1, capacity=raised_to or F("capacity"), edit_version=F("edit_version") + 1)
     registration.status = Registration.Status.CONFIRMED
     registration.save(update_fields=["status"])
     audit.record(actor=actor, action="registration.confirmed_out_of_turn", obj=registration, territory=event.territory,
-                 changes=changes or None)
+                 changes={"capacity": [event.capacity, raised_to]} if raised_to else None)
+    if raised_to:
+        audit.record(actor=actor, action="event.updated", obj=event, territory=event.territory,
+                     changes={"capacity": [event.capacity, raised_to]})
     notifications.registration_changed(registration, promoted=True)
-    return registration
+    return OutOfTurn(registration, raised_to)
 
 
 @transaction.atomic(durable=True)

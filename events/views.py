@@ -394,17 +394,16 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
             messages.error(request, _("Solo chi ha un posto confermato può avere un tavolo."))
     elif action == "confirm_out_of_turn":
         registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
-        capacity = event.capacity
         try:
-            services.confirm_out_of_turn(registration=registration, actor=request.user)
+            confirmed = services.confirm_out_of_turn(registration=registration, actor=request.user)
         except services.NotWaiting:
             messages.error(request, _("%(name)s non è in lista d'attesa, o l'evento si è concluso: nulla è cambiato.")
                            % {"name": registration.full_name})
         else:
-            event.refresh_from_db(fields=["capacity"])
-            if event.capacity > capacity:
+            if confirmed.capacity_raised_to:
                 messages.success(request, _("%(name)s ha un posto confermato e riceve l'email; la capienza è salita a "
-                                            "%(capacity)s.") % {"name": registration.full_name, "capacity": event.capacity})
+                                            "%(capacity)s.") % {"name": registration.full_name,
+                                                                "capacity": confirmed.capacity_raised_to})
             else:
                 messages.success(request, _("%(name)s ha un posto confermato e riceve l'email.")
                                  % {"name": registration.full_name})

@@ -13,9 +13,10 @@ the whole file commits. With a per-process cache (development) the page shows th
 way, without the count.
 
 Whatever happens, an import ends: enrolled, or refused with a reason (a plan's pool too small, an
-error), its rows' data cleared. One that no worker finishes (none running, or one stopped half-way:
-django-tasks does not run a task again) is refused by `prune_worker_imports` after KEEP_FOR, which
-also deletes old reports.
+error), its rows' data cleared. A worker that stopped half-way rolled everything back, and
+`requeue_stalled_tasks` hands the task to another one; an import that no worker finishes at all (none
+running) is refused by `prune_worker_imports` after WorkerImport.KEEP_FOR, which also deletes old
+reports. Two imports of one organisation run one after the other.
 """
 
 import logging
@@ -78,11 +79,14 @@ def run_worker_import(*, import_id: int) -> WorkerImport | None:
     WorkerImport.objects.filter(pk=import_id, status=WorkerImport.Status.QUEUED).update(started_at=timezone.now())
     try:
         return _enrol_all_or_none(import_id)
-    except Exception:
-        logger.exception("Worker import %s failed", import_id)
-        return _refuse(import_id, gettext_lazy(
+    except Exception as exc:
+        # The import ends refused (nobody was enrolled: the transaction rolled back), then the task fails
+        # too, so that the operators see it among the failed tasks as well as in the log.
+        logger.exception("Worker import %s failed with %s", import_id, type(exc).__name__)
+        _refuse(import_id, gettext_lazy(
             "Errore imprevisto: nessun lavoratore del file è stato iscritto. Riprova; se succede ancora, avvisa chi "
             "gestisce la piattaforma."))
+        raise
 
 
 # Not durable: the worker calls it at the top level, but the tests' immediate task backend runs it
@@ -96,6 +100,9 @@ def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
     if job is None or job.is_finished:
         return None
     organisation = job.organisation
+    # Another import of this organisation waits for this one, then finds its rows taken (below).
+    # NO KEY: the rows that reference the organisation (its workers' purchases…) stay free.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     # Enrolled since the file was checked (the same file sent twice, a worker added by hand): reported,
     # not enrolled twice.
     taken = set(Worker.objects.filter(organisation=organisation, tax_code__in=[row["tax_code"] for row in job.rows])
@@ -109,7 +116,7 @@ def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
             with transaction.atomic():
                 workers = services.enrol_workers(
                     organisation=organisation, rows=rows, actor=job.created_by,
-                    on_progress=lambda done: cache.set(_progress_key(import_id), done, PROGRESS_TIMEOUT),
+                    on_progress=lambda done: _tell_progress(import_id, done),
                 )
         except services.WelfareError as exc:
             # The report's messages in the language of whoever sent the file.
@@ -137,8 +144,16 @@ def _finish(job: WorkerImport, *, status: str, error: str = "", workers: list[Wo
     audit.record(actor=job.created_by, action=f"welfare.import.{status}", obj=job,
                  territory=job.organisation.territory,
                  changes={"imported": job.imported} if status == WorkerImport.Status.DONE else {"error": error})
-    transaction.on_commit(lambda: cache.delete(_progress_key(job.pk)))
+    transaction.on_commit(lambda: cache.delete(_progress_key(job.pk)), robust=True)
     return job
+
+
+def _tell_progress(import_id: int, done: int) -> None:
+    # Only a counter for the page: the cache being away must not refuse the file.
+    try:
+        cache.set(_progress_key(import_id), done, PROGRESS_TIMEOUT)
+    except Exception:  # noqa: BLE001 - any cache backend's error
+        logger.warning("Could not store the progress of worker import %s", import_id, exc_info=True)
 
 
 def prune_worker_imports(*, now=None) -> int:

@@ -451,7 +451,10 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     assert (first.status, interpreter.status) == ("waitlisted", "waitlisted")
     client = client_as(personas["coordinator"])
     page = client.get(url("manage", event)).content.decode()
-    assert "Conferma fuori turno" in page and "la capienza sale di un posto" in page
+    assert "Conferma fuori turno" in page and "la capienza sale di un posto per ognuno" in page
+    # An editor page drawn before the raise must not put the old capacity back when saved later.
+    from .test_editor import edit_url, form_data
+    stale_editor = form_data(client, edit_url(event), title="Titolo corretto")
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -467,6 +470,30 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     assert told.to == [interpreter.email] and interpreter.ticket_code in told.body
     audit = AuditLog.objects.get(action="registration.confirmed_out_of_turn")
     assert audit.changes == {"capacity": [1, 2]} and audit.actor == personas["coordinator"]
+    assert AuditLog.objects.get(action="event.updated", object_id=str(event.pk)).changes == {"capacity": [1, 2]}
+
+    services.cancel_registration(registration=interpreter)  # its seat goes to the first in line…
+    services.cancel_registration(registration=first)  # …who cancels too: 1 seat taken, the stale page would fit
+    refused = client.post(edit_url(event), stale_editor)
+    assert refused.status_code == 422
+    event.refresh_from_db()
+    assert event.capacity == 2 and event.title != "Titolo corretto"
+
+
+@pytest.mark.django_db
+def test_nobody_is_confirmed_out_of_turn_once_the_event_is_over(client_as, personas, territory):
+    event = make_event(territory, capacity=1)
+    services.register_attendee(event=event, data=person(1))
+    waiting = services.register_attendee(event=event, data=person(2))
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - timedelta(hours=3),
+                                             ends_at=timezone.now() - timedelta(hours=1))
+    client = client_as(personas["coordinator"])
+    assert "Conferma fuori turno" not in client.get(url("manage", event)).content.decode()
+    answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": waiting.pk}, follow=True)
+    assert "l&#x27;evento si è concluso: nulla è cambiato" in answer.content.decode()
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert (waiting.status, event.capacity, event.seats_taken) == ("waitlisted", 1, 1)
 
 
 @pytest.mark.django_db

@@ -235,3 +235,23 @@ def test_an_import_under_way_holds_up_no_purchase_or_registration_in_the_territo
         assert running.result(timeout=30).status == "done"
     assert order.pk and registration.status == "confirmed"
     assert ledger.verify() == []
+
+
+@concurrent
+def test_two_imports_of_one_file_at_once_enrol_each_worker_once(territory, firm):
+    from welfare import imports
+    from welfare.models import Worker, WorkerImport
+
+    from .factories import tax_code
+
+    ensure_thresholds()
+    rows = [{"line": n + 2, "who": f"Nome{n}", "tax_code": tax_code(n), "first_name": "Nome", "last_name": f"P{n}",
+             "email": f"p{n}@example.org", "category": ""} for n in range(6)]
+    jobs = [WorkerImport.objects.create(organisation=firm, total=6, rows=rows) for _ in range(2)]
+
+    results, errors = _at_once(lambda job: imports.run_worker_import(import_id=job.pk), jobs, workers=2)
+
+    assert errors == []
+    assert Worker.objects.filter(organisation=firm).count() == 6
+    done = sorted(WorkerImport.objects.values_list("status", "imported"))
+    assert done == [("done", 0), ("done", 6)]  # the second found every row enrolled meanwhile

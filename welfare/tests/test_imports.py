@@ -196,7 +196,8 @@ def test_an_unexpected_error_ends_the_import_refused_with_its_rows_cleared(admin
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(services, "enrol_workers", broken)
-    imports.run_worker_import(import_id=job.pk)
+    with pytest.raises(RuntimeError):  # the task fails too, for the operators
+        imports.run_worker_import(import_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.rows, job.imported) == ("refused", [], 0) and "Errore imprevisto" in job.error
     assert not Worker.objects.filter(organisation=firm).exists()
@@ -224,3 +225,16 @@ def test_the_page_says_when_no_worker_took_the_import_up_or_it_stopped_half_way(
     job.refresh_from_db()
     assert job.status == "done" and job.started_at > timezone.now() - timedelta(minutes=1)
     assert "si è interrotta" not in admin.get(job.get_absolute_url()).content.decode()
+
+
+def test_a_cache_that_is_away_does_not_refuse_the_file(admin, firm, monkeypatch):
+    admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    job = WorkerImport.objects.get()
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 1)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(imports.cache, "set", unreachable)
+    assert imports.run_worker_import(import_id=job.pk).status == "done"
+    assert Worker.objects.filter(organisation=firm).count() == 3
