@@ -47,6 +47,7 @@ def _send(registration: Registration, template: str, attachments=None, **context
 STATUS_OF_MAIL = {
     "confirmed": Registration.Status.CONFIRMED,
     "promoted": Registration.Status.CONFIRMED,
+    "granted": Registration.Status.CONFIRMED,
     "waitlisted": Registration.Status.WAITLISTED,
     "offered": Registration.Status.OFFERED,
     "cancelled": Registration.Status.CANCELLED,
@@ -75,7 +76,7 @@ def send_now(registration: Registration, template: str) -> None:
         if registration.status != Registration.Status.CANCELLED:
             _send(registration, template, attachments=[_calendar(registration)] if registration.holds_seat else None)
         return
-    if template not in ("confirmed", "promoted"):
+    if template not in ("confirmed", "promoted", "granted"):
         _send(registration, template)
         return
     with translation.override(registration.language):
@@ -88,7 +89,7 @@ def send_now(registration: Registration, template: str) -> None:
         if registration.table_id is None and event.table_mode == event.TableMode.RANKED:
             preferences = list(registration.preferences.select_related("table").order_by("rank"))
         _send(registration, "confirmed", attachments=attachments, promoted=template == "promoted",
-              preferences=preferences)
+              granted=template == "granted", preferences=preferences)
     finally:
         # Scheduled here rather than by the request that confirmed the seat: one task row less in the
         # rush, and the reminder is queued after the confirmation (even if sending that one failed).
@@ -124,6 +125,11 @@ def registration_changed(registration: Registration, *, promoted: bool = False) 
         enqueue_after_commit(
             _mail_job(registration, "offered"), (expire_offer_task, (registration.pk,), registration.offer_expires_at)
         )
+
+
+def granted(registration: Registration) -> None:
+    """The coordination confirmed the person out of turn: no seat was freed, and the mail says so."""
+    _enqueue(registration, "granted")
 
 
 def table_assigned(registration: Registration) -> None:

@@ -298,7 +298,7 @@ def confirm_out_of_turn(*, registration: Registration, actor) -> OutOfTurn:
     if raised_to:
         audit.record(actor=actor, action="event.updated", obj=event, territory=event.territory,
                      changes={"capacity": [event.capacity, raised_to]})
-    notifications.registration_changed(registration, promoted=True)
+    notifications.granted(registration)
     return OutOfTurn(registration, raised_to)
 
 

@@ -441,9 +441,9 @@ class ProviderProposalForm(forms.ModelForm):
 
 
 class ProposalDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("invite", _("Invita ad aderire")), ("decline", _("Archivia"))], error_messages={
-        "required": _("Scegli se invitare il fornitore o archiviare la proposta."),
-        "invalid_choice": _("Scegli se invitare il fornitore o archiviare la proposta."),
+    decision = forms.ChoiceField(choices=[("invite", _("Invita ad aderire")), ("decline", _("Non invitare"))], error_messages={
+        "required": _("Scegli se invitare il fornitore o no."),
+        "invalid_choice": _("Scegli se invitare il fornitore o no."),
     })
     message = forms.CharField(
         label=_("Messaggio per chi l'ha proposto (facoltativo)"), max_length=1000, required=False,

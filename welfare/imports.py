@@ -112,6 +112,9 @@ def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
                          for row in job.rows if row["tax_code"] in taken]
         rows = [services.WorkerData(**{name: row[name] for name in _DATA_FIELDS})
                 for row in job.rows if row["tax_code"] not in taken]
+        short = services.enrolment_shortfall(organisation, rows)
+        if short is not None:  # the pool was spent since the file was checked
+            return _finish(job, status=WorkerImport.Status.REFUSED, error=str(short.message))
         try:
             with transaction.atomic():
                 workers = services.enrol_workers(

@@ -357,6 +357,33 @@ def _pool_short_of(plan: Plan, workers: list[Worker], balance: int) -> PoolTooSm
     )
 
 
+def enrolment_shortfall(organisation: Organisation, rows: list[WorkerData]) -> PoolTooSmall | None:
+    """Why enrolling all of `rows` at once would be refused, said for all of them: the first plan
+    whose pool cannot credit them all today. None when every pool can. (_open_wallet, one worker at a
+    time, could only say what the worker whose turn it was lacked.) Plans starting later are left out:
+    they wait for the firm's payment without refusing anyone (_open_wallet_on_enrolment)."""
+    today = timezone.localdate()
+    for plan in plans_open_to(organisation):
+        if plan.valid_from > today:
+            continue
+        amounts = [tier.amount_cents for row in rows if (tier := plan.tier_for(row.category))]
+        balance = (Account.objects.filter(kind=Account.Kind.PLAN_POOL, plan=plan, organisation=organisation)
+                   .values_list("balance_cents", flat=True).first() or 0)
+        if sum(amounts) > balance:
+            return PoolTooSmall(
+                ngettext(
+                    "Il fondo del piano «%(plan)s» non basta per %(count)s lavoratore (servono %(needed)s, il fondo "
+                    "ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.",
+                    "Il fondo del piano «%(plan)s» non basta per i %(count)s lavoratori del file (servono %(needed)s, "
+                    "il fondo ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.",
+                    len(amounts),
+                ) % {"plan": plan.name, "count": len(amounts), "needed": euros(sum(amounts)), "balance": euros(balance),
+                     "amount": euros(sum(amounts) - balance)},
+                plan=plan.pk,
+            )
+    return None
+
+
 def _tell_new_credit(worker: Worker, wallets: list[Wallet]) -> None:
     """Mail the worker the credit opened for them after their enrolment (whose invitation lists the
     credit opened then): what they may spend, from when to when. Sent after commit."""

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Min, Sum
+from django.db.models import Case, Min, Sum, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -556,7 +556,17 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
     good = [(row.line, row.who, row.data) for row in rows if row.data]
     bad = [{"line": row.line, "who": row.who, "errors": row.errors} for row in rows if row.errors]
     if not good:
-        return render(request, "welfare/import_result.html", {"organisation": organisation, "bad": bad}, status=422)
+        # A file sent again after it went in: every row refused as already enrolled, nothing to correct.
+        already = _("già iscritto")
+        all_enrolled = all(row["errors"] == [already] for row in bad)
+        return render(request, "welfare/import_result.html",
+                      {"organisation": organisation, "bad": bad, "all_enrolled": all_enrolled},
+                      status=200 if all_enrolled else 422)
+    short = services.enrolment_shortfall(organisation, [data for _line, _who, data in good])
+    if short is not None:  # said now, for the whole file, rather than after the worker's try
+        return render(request, "welfare/import_result.html", {
+            "organisation": organisation, "bad": bad, "short": short.message, "plan_id": short.details["plan"],
+        }, status=422)
     job = imports.start_worker_import(organisation=organisation, rows=good, bad_rows=bad, actor=request.user,
                                       language=translation.get_language() or settings.LANGUAGE_CODE)
     return redirect(job)
@@ -749,7 +759,9 @@ def statement(request: HttpRequest, slug: str, year: int, month: int, fmt: str) 
 @territory_view
 def coordination(request: HttpRequest) -> HttpResponse:
     require(request.user, Perm.MANAGE_NETWORK_WELFARE, territory=request.territory)
-    proposals = ProviderProposal.objects.filter(territory=request.territory)
+    # Those still to assess first, then the others, newest first.
+    proposals = ProviderProposal.objects.filter(territory=request.territory).order_by(
+        Case(When(status=ProviderProposal.Status.NEW, then=0), default=1), "-created_at", "-pk")
     page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
     for proposal in page.object_list:
         if proposal.status == ProviderProposal.Status.NEW:
@@ -811,6 +823,6 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Invito inviato; chi ha proposto il fornitore riceverà un'email.") if told
                              else _("Invito inviato."))
         else:
-            messages.success(request, _("Proposta archiviata; chi l'ha fatta riceverà un'email.") if told
-                             else _("Proposta archiviata."))
+            messages.success(request, _("Fornitore non invitato; chi l'ha proposto riceverà un'email.") if told
+                             else _("Fornitore non invitato."))
     return redirect("welfare:coordination", territory=request.territory.slug)

@@ -452,6 +452,7 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     client = client_as(personas["coordinator"])
     page = client.get(url("manage", event)).content.decode()
     assert "Conferma fuori turno" in page and "la capienza sale di un posto per ognuno" in page
+    assert "L'evento è pieno: la capienza salirà a 2." in page and "js/confirm.js" in page  # asked first
     # An editor page drawn before the raise must not put the old capacity back when saved later.
     from .test_editor import edit_url, form_data
     stale_editor = form_data(client, edit_url(event), title="Titolo corretto")
@@ -468,6 +469,9 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     assert (interpreter.status, first.status) == ("confirmed", "waitlisted")  # the others keep their places
     [told] = mail.outbox
     assert told.to == [interpreter.email] and interpreter.ticket_code in told.body
+    # No seat was freed: the mail says the coordination gave it, not that one became free.
+    assert told.subject.startswith("Iscrizione confermata dal coordinamento: «")
+    assert "ti ha dato un posto" in told.body and "si è liberato" not in told.body
     audit = AuditLog.objects.get(action="registration.confirmed_out_of_turn")
     assert audit.changes == {"capacity": [1, 2]} and audit.actor == personas["coordinator"]
     assert AuditLog.objects.get(action="event.updated", object_id=str(event.pk)).changes == {"capacity": [1, 2]}
@@ -475,7 +479,7 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     services.cancel_registration(registration=interpreter)  # its seat goes to the first in line…
     services.cancel_registration(registration=first)  # …who cancels too: 1 seat taken, the stale page would fit
     refused = client.post(edit_url(event), stale_editor)
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and "Nel frattempo" in refused.content.decode()  # the editor's own conflict
     event.refresh_from_db()
     assert event.capacity == 2 and event.title != "Titolo corretto"
 
@@ -490,7 +494,7 @@ def test_nobody_is_confirmed_out_of_turn_once_the_event_is_over(client_as, perso
     client = client_as(personas["coordinator"])
     assert "Conferma fuori turno" not in client.get(url("manage", event)).content.decode()
     answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": waiting.pk}, follow=True)
-    assert "l&#x27;evento si è concluso: nulla è cambiato" in answer.content.decode()
+    assert "L&#x27;evento si è concluso: nessuno viene più confermato." in answer.content.decode()
     waiting.refresh_from_db()
     event.refresh_from_db()
     assert (waiting.status, event.capacity, event.seats_taken) == ("waitlisted", 1, 1)
@@ -503,7 +507,7 @@ def test_only_a_waiting_person_is_confirmed_out_of_turn_and_only_by_coordinators
     waiting = services.register_attendee(event=event, data=person(2))
     client = client_as(personas["coordinator"])
     answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": seated.pk}, follow=True)
-    assert "non è in lista d&#x27;attesa" in answer.content.decode()
+    assert "ha già un posto: nulla è cambiato" in answer.content.decode()
     for persona in ("org_admin", "worker", "outsider"):
         assert client_as(personas[persona]).post(
             url("manage", event), {"action": "confirm_out_of_turn", "registration": waiting.pk}).status_code in (403, 404)

@@ -55,6 +55,7 @@
       input.addEventListener("change", function () {
         if (writing) return;
         var a = read(lat), b = read(lon);
+        status.textContent = ""; // typed by hand: the point picked before no longer holds
         if (a !== null && b !== null && Math.abs(a) <= 90 && Math.abs(b) <= 180) {
           place([a, b]);
           map.panTo([a, b]);

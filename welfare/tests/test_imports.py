@@ -103,19 +103,45 @@ def test_enrolling_reports_progress_every_few_rows(firm, monkeypatch):
     assert heard == [2, 4]
 
 
-def test_a_pool_too_small_refuses_the_whole_file_in_the_senders_language(admin, firm):
-    make_plan(firm, amount_cents=30000, fund_cents=60000)  # enough for two of three
-    admin.post(IMPORT, {"file": csv_of(range(1, 4))}, HTTP_ACCEPT_LANGUAGE="en")
+def test_a_pool_too_small_for_the_file_is_said_at_once_with_what_the_whole_file_needs(admin, firm):
+    plan = make_plan(firm, amount_cents=30000, fund_cents=60000)  # enough for two of three
+    answer = admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    text = answer.content.decode()
+    assert answer.status_code == 422 and not WorkerImport.objects.exists()
+    # What all three need, not what the third one lacked after the first two (300 €).
+    assert ("non basta per i 3 lavoratori del file (servono 900,00\xa0€, il fondo ne ha 600,00\xa0€): versa almeno "
+            "altri 300,00\xa0€, poi importa di nuovo lo stesso file.") in text
+    assert f"/welfare/#fund-{plan.pk}" in text and "Versa nel fondo del piano" in text
+    assert not Worker.objects.filter(organisation=firm).exists()
+
+
+def test_a_pool_spent_before_the_worker_comes_refuses_the_whole_file_in_the_senders_language(admin, firm):
+    from django.utils import translation
+
+    make_plan(firm, amount_cents=30000, fund_cents=90000)  # enough for the file when it was sent
+    with translation.override("en"):
+        admin.post(IMPORT, {"file": csv_of(range(1, 4))}, HTTP_ACCEPT_LANGUAGE="en")
     job = WorkerImport.objects.get()
     assert job.language == "en"
+    from welfare.tests.factories import enrol
+    enrol(firm, 50)  # meanwhile a worker enrolled by hand takes 300 € of the pool
     imports.run_worker_import(import_id=job.pk)
     job.refresh_from_db()
     assert job.status == "refused" and job.rows == [] and job.enrolled == []
-    assert "not enough in the fund" in job.error and "fondo" not in job.error  # written by the worker, in English
-    assert not Worker.objects.filter(organisation=firm).exists()
+    assert "the 3 workers of the file" in job.error and "fondo" not in job.error  # written by the worker, in English
+    assert Worker.objects.filter(organisation=firm).count() == 1
     report = admin.get(job.get_absolute_url()).content.decode()
-    assert job.error.split(":")[0] in report.replace("&#x27;", "'")
+    assert "the 3 workers of the file" in report and "Nessuna riga del file è stata importata." in report
     assert AuditLog.objects.filter(action="welfare.import.refused").exists()
+
+
+def test_a_file_sent_again_after_it_went_in_says_there_is_nothing_to_do(admin, firm):
+    admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    imports.run_worker_import(import_id=WorkerImport.objects.get().pk)
+    again = admin.post(IMPORT, {"file": csv_of(range(1, 4))})
+    assert again.status_code == 200 and "non c'è altro da fare" in again.content.decode()
+    assert "Correggi queste righe" not in again.content.decode()
+    assert WorkerImport.objects.count() == 1
 
 
 def test_running_an_import_twice_enrols_its_rows_once(admin, firm):

@@ -248,9 +248,9 @@ def test_csv_import_is_all_or_nothing_when_the_pool_runs_out(client_as, territor
     ) + "\nRSSMRA85T10A562X,Rosa,Verdi,rosa@example.org"
     answer = import_file(client_as(personas["org_admin"]), rows, django_capture_on_commit_callbacks)
     text = answer.content.decode()
-    assert "Il fondo del piano" in text and "Nessuna riga del file è stata importata" in text
+    assert answer.status_code == 422 and "Il fondo del piano" in text and "Il file non è stato importato." in text
     # One instruction: the whole file again, once the bad row is corrected too (nothing of it went in).
-    assert "importa di nuovo tutto il file" in text and "solo quelle" not in text
+    assert "Correggi anche queste righe prima di importare di nuovo il file" in text and "solo quelle" not in text
     assert not Worker.objects.exists()
 
 
@@ -412,7 +412,7 @@ def test_whoever_proposed_a_provider_hears_of_the_decision_and_follows_it_on_the
     assert (proposal.status, proposal.message) == ("declined", "Non ha ancora le autorizzazioni per i nidi.")
     [told] = mail.outbox  # declined: nothing goes to the provider
     assert told.to == ["worker@example.org"]
-    assert "Asilo Il Girotondo" in told.subject and "was assessed" in told.subject  # in the worker's language
+    assert "Asilo Il Girotondo" in told.subject and "no invitation for now" in told.subject  # in the worker's language
     assert "Non ha ancora le autorizzazioni per i nidi." in told.body and "/welfare/il-mio-welfare/#proposte" in told.body
     audit = AuditLog.objects.get(action="welfare.provider.declined")
     assert audit.changes == {"message": "Non ha ancora le autorizzazioni per i nidi."}
@@ -449,7 +449,7 @@ def test_a_decision_that_is_not_valid_changes_nothing(client_as, world, personas
     assert (proposal.status, proposal.message, proposal.decided_at) == ("new", "", None)
     assert mail.outbox == [] and not AuditLog.objects.filter(action__startswith="welfare.provider.d").exists()
     text = answer.content.decode()
-    assert "Scegli se invitare il fornitore" in text or "1000 caratteri" in text
+    assert "Scegli se invitare il fornitore o no" in text or "1000 caratteri" in text
 
 
 def test_a_pooled_plan_draws_each_firm_on_its_own_share(territory, firm, personas):
@@ -784,3 +784,16 @@ def test_the_admin_refuses_a_municipio_id_no_row_can_have(client_as, world, terr
     response = client.post(url, {"title": service.title, "municipi": [str(2**70)]})
     assert response.status_code == 200 and "errornote" in response.content.decode()
     assert not service.municipi.exists()
+
+
+def test_the_coordinator_sees_the_proposals_to_assess_first_with_their_date(client_as, world, personas):
+    worker = client_as(personas["worker"])
+    first = _propose(worker, name="Ludoteca Uno")
+    _propose(worker, name="Palestra Due")
+    coordinator = client_as(personas["coordinator"])
+    coordinator.post(f"/milano/coordinamento/welfare/proposte/{first.pk}/", {"decision": "decline"})
+    ProviderProposal.objects.filter(name="Palestra Due").update(website="https://palestra.example.org")
+    page = coordinator.get("/milano/coordinamento/welfare/").content.decode()
+    assert page.index("Palestra Due") < page.index("Ludoteca Uno")  # still to assess, so first
+    assert "Proposto il " in page
+    assert 'href="https://palestra.example.org" rel="nofollow noopener ugc"' in page  # typed by a worker
