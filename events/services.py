@@ -97,6 +97,8 @@ def _register_as_expected(event: Event, fields: dict[str, Any], preferences, tab
     """
     expect_seat = event.seats_left > 0
     status = Registration.Status.CONFIRMED if expect_seat else Registration.Status.WAITLISTED
+    if table_id and not expect_seat:
+        fields = {**fields, **_chosen_table(table_id)}
     try:
         with transaction.atomic(durable=True):
             registration = Registration.objects.create(**fields, status=status)
@@ -123,7 +125,8 @@ def _register_as_expected(event: Event, fields: dict[str, Any], preferences, tab
 def _register_under_lock(event: Event, fields: dict[str, Any], preferences, table_id, actor) -> Registration:
     with transaction.atomic(durable=True):
         # Inserted before the event's row is locked, as in _register_as_expected: one lock order.
-        registration = Registration.objects.create(**fields, status=Registration.Status.WAITLISTED)
+        registration = Registration.objects.create(
+            **fields, **(_chosen_table(table_id) if table_id else {}), status=Registration.Status.WAITLISTED)
         took_seat = _take_event_seat(event)
         if not took_seat:
             # An UPDATE that matched nothing locked nothing: see _register_as_expected.
@@ -148,6 +151,20 @@ def _record_registration(event: Event, registration: Registration, preferences, 
     audit.record(actor=actor or registration.email, action=f"registration.{registration.status}", obj=registration,
                  territory=event.territory)
     notifications.registration_changed(registration)
+
+
+def _chosen_table(table_id: int) -> dict[str, Any]:
+    """A first-come table chosen by someone who gets no seat at the event yet: kept as the table they
+    wait for, and taken for them (room permitting) once they are confirmed (_seat_at_chosen_table).
+    The table's own waiting list counts only confirmed people, so nobody is seated before the event."""
+    return {"waiting_table_id": table_id, "waiting_table_since": timezone.now()}
+
+
+def _seat_at_chosen_table(registration: Registration) -> None:
+    """Just confirmed from the waiting list: the seat at the table they chose, or their turn for it.
+    The caller holds the event's row: one lock order, the event before its tables."""
+    if registration.status == Registration.Status.CONFIRMED and registration.waiting_table_id and not registration.table_id:
+        _take_table_seat(registration, registration.waiting_table_id)
 
 
 def _take_event_seat(event: Event) -> bool:
@@ -213,6 +230,7 @@ def _fill_free_seats(event: Event, now) -> list[Registration]:
         else:
             registration.status = Registration.Status.CONFIRMED
         registration.save(update_fields=["status", "offer_expires_at"])
+        _seat_at_chosen_table(registration)
         audit.record(actor="sistema", action=f"registration.promoted_{registration.status}", obj=registration,
                      territory=event.territory)
         notifications.registration_changed(registration, promoted=True)
@@ -293,6 +311,7 @@ def confirm_out_of_turn(*, registration: Registration, actor) -> OutOfTurn:
         seats_taken=F("seats_taken") + 1, capacity=raised_to or F("capacity"), edit_version=F("edit_version") + 1)
     registration.status = Registration.Status.CONFIRMED
     registration.save(update_fields=["status"])
+    _seat_at_chosen_table(registration)
     audit.record(actor=actor, action="registration.confirmed_out_of_turn", obj=registration, territory=event.territory,
                  changes={"capacity": [event.capacity, raised_to]} if raised_to else None)
     if raised_to:
@@ -312,6 +331,7 @@ def accept_offer(*, registration: Registration) -> Registration:
     registration.status = Registration.Status.CONFIRMED
     registration.offer_expires_at = None
     registration.save(update_fields=["status", "offer_expires_at"])
+    _seat_at_chosen_table(registration)
     audit.record(actor=registration.email, action="registration.offer_accepted", obj=registration,
                  territory=event.territory)
     notifications.registration_changed(registration)
@@ -332,7 +352,8 @@ def expire_offer(*, registration_id: int, now=None) -> bool:
             return False
         registration.status = Registration.Status.CANCELLED
         registration.cancelled_at = now
-        registration.save(update_fields=["status", "cancelled_at"])
+        registration.waiting_table = None
+        registration.save(update_fields=["status", "cancelled_at", "waiting_table"])
         audit.record(actor="sistema", action="registration.offer_expired", obj=registration, territory=event.territory)
         Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - 1)
         event.seats_taken -= 1

@@ -577,3 +577,40 @@ def test_the_confirmation_gives_the_hours_the_online_link_in_its_calendar_file_a
     # The public feed keeps the link for registered people only.
     feed = client.get(reverse("events:event_ics", kwargs={"territory": "milano", "slug": event.slug})).content
     assert b"meet.example.org" not in feed
+
+
+def test_a_table_chosen_from_the_waiting_list_is_taken_once_a_seat_comes(territory, client):
+    from events.models import WorkingTable
+
+    event = make_event(territory, capacity=1, table_mode="first_come", tables=[("Imprese", 1), ("Territori", 5)])
+    imprese, territori = WorkingTable.objects.filter(event=event).order_by("position")
+    seated = services.register_attendee(event=event, data=person(1), table_id=territori.pk)
+    waiting = services.register_attendee(event=event, data=person(2), table_id=imprese.pk)
+    assert (waiting.status, waiting.waiting_table_id, waiting.table_id) == ("waitlisted", imprese.pk, None)
+    imprese.refresh_from_db()
+    assert imprese.seats_taken == 0  # nobody is seated at a table before they have a seat at the event
+    page = client.get(waiting.get_absolute_url()).content.decode()
+    assert "Hai scelto il tavolo «Imprese»" in page
+
+    services.cancel_registration(registration=seated)  # the seat goes to the waiting list, the table with it
+
+    waiting.refresh_from_db()
+    imprese.refresh_from_db()
+    assert (waiting.status, waiting.table_id, waiting.waiting_table_id) == ("confirmed", imprese.pk, None)
+    assert imprese.seats_taken == 1
+
+
+def test_a_table_full_by_the_time_the_seat_comes_is_waited_for(territory):
+    from events.models import WorkingTable
+
+    event = make_event(territory, capacity=1, table_mode="first_come", tables=[("Imprese", 1)])
+    [imprese] = WorkingTable.objects.filter(event=event)
+    seated = services.register_attendee(event=event, data=person(1), table_id=imprese.pk)
+    waiting = services.register_attendee(event=event, data=person(2), table_id=imprese.pk)
+    result = services.confirm_out_of_turn(registration=waiting, actor=None)  # the event grows, the table does not
+    waiting.refresh_from_db()
+    assert result.capacity_raised_to == 2
+    assert (waiting.status, waiting.table_id, waiting.waiting_table_id) == ("confirmed", None, imprese.pk)
+    services.cancel_registration(registration=seated)  # the table's seat passes to them
+    waiting.refresh_from_db()
+    assert (waiting.table_id, waiting.waiting_table_id) == (imprese.pk, None)
