@@ -87,7 +87,9 @@ def prune_sent_mail(*, now=None) -> int:
 @task()
 def deliver_mail(sent_mail_id: int) -> None:
     sent = SentMail.objects.filter(pk=sent_mail_id).first()
-    if sent is None:  # erased with its recipient's data before the worker got to it
+    # Erased with its recipient's data before the worker got to it, or delivered by an earlier run of
+    # this task (one that died after sending may still send it twice: at least once, not exactly once).
+    if sent is None or sent.sent_at is not None:
         return
     message = EmailMultiAlternatives(sent.subject, sent.body_text, settings.DEFAULT_FROM_EMAIL, [sent.to])
     if sent.body_html:
@@ -95,3 +97,4 @@ def deliver_mail(sent_mail_id: int) -> None:
     for attachment in sent.attachments.all():
         message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
     message.send()
+    SentMail.objects.filter(pk=sent.pk).update(sent_at=timezone.now())

@@ -155,6 +155,8 @@ class SentMail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Handed to the mail server: a delivery task run again (core.tasks.requeue_stalled_tasks) sends nothing.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -105,8 +105,9 @@ def requeue_stalled_tasks(*, now: datetime | None = None, after: timedelta = STA
     So a task may run twice, also at once if a worker still running it after STALLED_AFTER was not
     dead after all: every task must finish well within it, and be harmless when run again. Ours are:
     a reminder is marked sent once, an expired offer is checked under its event's lock, an import
-    locks its row and does nothing once finished. Mail is at least once: a registration mail or a
-    delivery (core.mail.deliver_mail) run twice sends twice, which is better than never.
+    locks its row and does nothing once finished, a delivery (core.mail.deliver_mail) skips a message
+    already handed to the mail server. A registration mail rendered twice is stored and sent twice:
+    mail is at least once, which is better than never.
     """
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult

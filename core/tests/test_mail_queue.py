@@ -66,3 +66,13 @@ def test_with_the_tests_immediate_backend_mail_still_goes_only_after_the_commit(
     for callback in callbacks:
         callback()
     assert len(mail.outbox) == 1
+
+
+def test_a_delivery_run_again_sends_nothing_more(database_tasks):
+    with transaction.atomic():
+        sent = _send()
+    deliver_mail.call(sent.pk)
+    deliver_mail.call(sent.pk)  # the task again, put back in the queue after its worker died
+    assert len(mail.outbox) == 1
+    sent.refresh_from_db()
+    assert sent.sent_at is not None
