@@ -64,8 +64,7 @@ def keep_and_send(message: EmailMessage) -> list[SentMail]:
     with transaction.atomic(savepoint=False):
         kept = [SentMail.objects.create(to=to, subject=" ".join(message.subject.split())[:255], body_text=text,
                                         body_html=html) for to in message.to]
-        if kept:
-            enqueue_after_commit(*((deliver_mail, (sent.pk,)) for sent in kept))
+        enqueue_after_commit(*((deliver_mail, (sent.pk,)) for sent in kept))
     return kept
 
 

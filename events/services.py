@@ -285,9 +285,21 @@ def cancel_registration(*, registration: Registration, actor=None, reason: str =
 
 
 class NotWaiting(RegistrationError):
-    """Only a person on the waiting list can be confirmed out of turn, and only before the event ends."""
+    """Only a person on the waiting list can be confirmed out of turn."""
 
     code = "not_waiting"
+
+
+class AlreadySeated(NotWaiting):
+    """The person has a seat already (a cancellation handed it to them, or a second click)."""
+
+    code = "already_seated"
+
+
+class EventOver(NotWaiting):
+    """Nobody is confirmed once the event has ended."""
+
+    code = "event_over"
 
 
 class OutOfTurn(NamedTuple):
@@ -302,7 +314,11 @@ def confirm_out_of_turn(*, registration: Registration, actor) -> OutOfTurn:
     capacity is never exceeded, it is raised in the open, with the old and new figure in the audit row.
     Those still waiting keep their places."""
     event, registration = _lock(registration)
-    if registration.status != Registration.Status.WAITLISTED or event.is_past:
+    if event.is_past:
+        raise EventOver
+    if registration.holds_seat:
+        raise AlreadySeated
+    if registration.status != Registration.Status.WAITLISTED:
         raise NotWaiting
     raised_to = event.seats_taken + 1 if event.seats_taken >= event.capacity else None
     # One statement; a new edit_version, so that an editor page drawn before the raise cannot put the

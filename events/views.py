@@ -396,15 +396,13 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
         registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
         try:
             confirmed = services.confirm_out_of_turn(registration=registration, actor=request.user)
+        except services.EventOver:
+            messages.error(request, _("L'evento si è concluso: nessuno viene più confermato."))
+        except services.AlreadySeated:
+            messages.info(request, _("%(name)s ha già un posto: nulla è cambiato.") % {"name": registration.full_name})
         except services.NotWaiting:
-            registration.refresh_from_db(fields=["status"])
-            if event.is_past:
-                messages.error(request, _("L'evento si è concluso: nessuno viene più confermato."))
-            elif registration.holds_seat:
-                messages.info(request, _("%(name)s ha già un posto: nulla è cambiato.") % {"name": registration.full_name})
-            else:
-                messages.error(request, _("%(name)s non è in lista d'attesa: nulla è cambiato.")
-                               % {"name": registration.full_name})
+            messages.error(request, _("%(name)s non è in lista d'attesa: nulla è cambiato.")
+                           % {"name": registration.full_name})
         else:
             if confirmed.capacity_raised_to:
                 messages.success(request, _("%(name)s ha un posto confermato e riceve l'email; la capienza è salita a "

@@ -135,6 +135,11 @@ class ProviderProposal(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def proposer_hears_of_it(self) -> bool:
+        """Whether the decision is mailed to whoever proposed it (their account still exists and is active)."""
+        return self.proposed_by is not None and self.proposed_by.is_active
+
 
 class FringeThreshold(models.Model):
     """The fringe-benefit exemption threshold (TUIR art. 51 c. 3), from a tax year until the next row.
@@ -247,6 +252,7 @@ class WorkerImport(models.Model):
     # The rows refused when the file was read, for the report: line, who, errors.
     bad_rows = models.JSONField(_("righe scartate"), default=list)
     total = models.PositiveIntegerField(_("righe valide"), default=0)
+    # len(enrolled), kept apart: the desk lists imports without reading thousands of ids each.
     imported = models.PositiveIntegerField(_("lavoratori iscritti"), default=0)
     enrolled = models.JSONField(_("lavoratori iscritti (id)"), default=list)  # for the report's notes on plans
     error = models.TextField(_("errore"), blank=True)

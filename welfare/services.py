@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from accounts.invitations import set_password_url
 from accounts.models import Role, User
@@ -343,16 +343,31 @@ def open_wallets(*, plan: Plan, organisation: Organisation, actor) -> int:
     return len(opened)
 
 
-def _pool_short_of(plan: Plan, workers: list[Worker], balance: int) -> PoolTooSmall:
-    amounts = [tier.amount_cents for worker in workers if (tier := plan.tier_for(worker.category))]
+# What a pool lacks, said for everyone it must credit at once ("count" picks the plural).
+_SHORT_FOR_WAITING = ngettext_lazy(
+    "Il fondo del piano «%(plan)s» non basta ancora per %(count)s lavoratore in attesa di credito "
+    "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.",
+    "Il fondo del piano «%(plan)s» non basta ancora per i %(count)s lavoratori in attesa di credito "
+    "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.", "count",
+)
+_SHORT_FOR_FILE = ngettext_lazy(
+    "Il fondo del piano «%(plan)s» non basta per %(count)s lavoratore (servono %(needed)s, il fondo "
+    "ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.",
+    "Il fondo del piano «%(plan)s» non basta per i %(count)s lavoratori del file (servono %(needed)s, "
+    "il fondo ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.", "count",
+)
+
+
+def _credit_for(plan: Plan, people) -> list[int]:
+    """The amount `plan` credits each of `people` (workers or rows to enrol: anything with a category)."""
+    return [tier.amount_cents for person in people if (tier := plan.tier_for(person.category))]
+
+
+def _pool_short_of(plan: Plan, people, balance: int, message=_SHORT_FOR_WAITING) -> PoolTooSmall:
+    amounts = _credit_for(plan, people)
     return PoolTooSmall(
-        ngettext(
-            "Il fondo del piano «%(plan)s» non basta ancora per %(count)s lavoratore in attesa di credito "
-            "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.",
-            "Il fondo del piano «%(plan)s» non basta ancora per i %(count)s lavoratori in attesa di credito "
-            "(servono %(needed)s, il fondo ne ha %(balance)s): versa almeno altri %(amount)s.", len(amounts),
-        ) % {"plan": plan.name, "count": len(amounts), "needed": euros(sum(amounts)), "balance": euros(balance),
-             "amount": euros(sum(amounts) - balance)},
+        message % {"plan": plan.name, "count": len(amounts), "needed": euros(sum(amounts)), "balance": euros(balance),
+                   "amount": euros(sum(amounts) - balance)},
         plan=plan.pk,
     )
 
@@ -366,21 +381,10 @@ def enrolment_shortfall(organisation: Organisation, rows: list[WorkerData]) -> P
     for plan in plans_open_to(organisation):
         if plan.valid_from > today:
             continue
-        amounts = [tier.amount_cents for row in rows if (tier := plan.tier_for(row.category))]
         balance = (Account.objects.filter(kind=Account.Kind.PLAN_POOL, plan=plan, organisation=organisation)
                    .values_list("balance_cents", flat=True).first() or 0)
-        if sum(amounts) > balance:
-            return PoolTooSmall(
-                ngettext(
-                    "Il fondo del piano «%(plan)s» non basta per %(count)s lavoratore (servono %(needed)s, il fondo "
-                    "ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.",
-                    "Il fondo del piano «%(plan)s» non basta per i %(count)s lavoratori del file (servono %(needed)s, "
-                    "il fondo ne ha %(balance)s): versa almeno altri %(amount)s, poi importa di nuovo lo stesso file.",
-                    len(amounts),
-                ) % {"plan": plan.name, "count": len(amounts), "needed": euros(sum(amounts)), "balance": euros(balance),
-                     "amount": euros(sum(amounts) - balance)},
-                plan=plan.pk,
-            )
+        if sum(_credit_for(plan, rows)) > balance:
+            return _pool_short_of(plan, rows, balance, message=_SHORT_FOR_FILE)
     return None
 
 
@@ -433,6 +437,9 @@ def enrol_worker(*, organisation: Organisation, data: WorkerData, actor) -> Work
     return _enrol(organisation=organisation, data=data, actor=actor)
 
 
+PROGRESS_EVERY = 25
+
+
 def enrol_workers(*, organisation: Organisation, rows: list[WorkerData], actor, on_progress=None) -> list[Worker]:
     """Enrol validated rows together: all of them, or (a plan's pool too small) none. Runs inside the
     caller's transaction (welfare.imports, in the background worker); `on_progress(n)` hears every
@@ -446,8 +453,6 @@ def enrol_workers(*, organisation: Organisation, rows: list[WorkerData], actor, 
             on_progress(len(workers))
     return workers
 
-
-PROGRESS_EVERY = 25
 
 
 @transaction.atomic(durable=True)
@@ -858,8 +863,8 @@ def decide_provider_proposal(*, proposal: ProviderProposal, invite: bool, actor,
     proposal.save(update_fields=["status", "message", "decided_by", "decided_at"])
     audit.record(actor=actor, action=f"welfare.provider.{proposal.status}", obj=proposal, territory=proposal.territory,
                  changes={"message": proposal.message} if proposal.message else None)
-    proposer = proposal.proposed_by
-    if proposer is not None and proposer.is_active:
+    if proposal.proposer_hears_of_it:
+        proposer = proposal.proposed_by
         send_templated_mail(
             to=proposer.email, template="welfare/email/proposal_decided",
             context={"proposal": proposal, "territory": proposal.territory,

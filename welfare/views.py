@@ -818,7 +818,7 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.WelfareError as exc:
         messages.error(request, exc.message)
     else:
-        told = proposal.proposed_by is not None and proposal.proposed_by.is_active
+        told = proposal.proposer_hears_of_it
         if invite:
             messages.success(request, _("Invito inviato; chi ha proposto il fornitore riceverà un'email.") if told
                              else _("Invito inviato."))

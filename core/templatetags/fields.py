@@ -2,6 +2,7 @@
 
 from django import template
 from django.forms.utils import flatatt
+from django.utils.formats import get_format
 
 register = template.Library()
 
@@ -25,6 +26,4 @@ def widget_attrs(field) -> str:
 def decimal_separator(field) -> str:
     """The decimal separator `field` reads: the language's for a localized field (45,4642 in Italian),
     else the point a number input takes. The location picker writes coordinates with it."""
-    from django.utils.formats import get_format
-
     return get_format("DECIMAL_SEPARATOR") if field.field.localize else "."

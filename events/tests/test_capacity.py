@@ -31,6 +31,25 @@ def _register_concurrently(event, people, workers=20):
     return results, errors
 
 
+def _at_once(work, count: int) -> list[Exception]:
+    """Run work(0) … work(count - 1) in as many threads, released together; the errors they raised."""
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(n):
+        try:
+            barrier.wait(timeout=30)
+            work(n)
+        except Exception as exc:  # recorded, asserted on by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        list(pool.map(run, range(count)))
+    return errors
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_200_concurrent_registrations_for_the_last_50_seats(territory):
     event = make_event(territory, capacity=60)
@@ -107,23 +126,14 @@ def test_cancellations_during_a_rush_never_leave_a_seat_free_while_people_wait(t
     event = make_event(territory, capacity=10)
     confirmed = [services.register_attendee(event=event, data=person(n)) for n in range(10)]
     full = Event.objects.get(pk=event.pk)  # as read by each request of the rush: no seat left
-    barrier = threading.Barrier(20)
-    errors = []
 
     def cancel_or_register(n):
-        try:
-            barrier.wait(timeout=30)
-            if n < 5:
-                services.cancel_registration(registration=confirmed[n])
-            else:
-                services.register_attendee(event=full, data=person(100 + n))
-        except Exception as exc:  # recorded, asserted on below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        if n < 5:
+            services.cancel_registration(registration=confirmed[n])
+        else:
+            services.register_attendee(event=full, data=person(100 + n))
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        list(pool.map(cancel_or_register, range(20)))
+    errors = _at_once(cancel_or_register, 20)
 
     assert errors == []
     event.refresh_from_db()
@@ -182,28 +192,19 @@ def test_confirming_out_of_turn_during_a_rush_and_cancellations_keeps_the_seats_
     confirmed = [services.register_attendee(event=event, data=person(n)) for n in range(5)]
     waiting = [services.register_attendee(event=event, data=person(10 + n)) for n in range(5)]
     full = Event.objects.get(pk=event.pk)
-    barrier = threading.Barrier(20)
-    errors = []
 
     def act(n):
-        try:
-            barrier.wait(timeout=30)
-            if n < 5:
-                services.confirm_out_of_turn(registration=waiting[n], actor=None)
-            elif n < 8:
-                services.cancel_registration(registration=confirmed[n - 5])
-            else:
-                services.register_attendee(event=full, data=person(100 + n))
-        except Exception as exc:  # recorded, asserted on below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        if n < 5:
+            services.confirm_out_of_turn(registration=waiting[n], actor=None)
+        elif n < 8:
+            services.cancel_registration(registration=confirmed[n - 5])
+        else:
+            services.register_attendee(event=full, data=person(100 + n))
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        list(pool.map(act, range(20)))
+    errors = _at_once(act, 20)
 
     # A cancellation may have handed its seat to one of them first: then there is nobody to confirm.
-    assert all(isinstance(error, services.NotWaiting) for error in errors), errors
+    assert all(isinstance(error, services.AlreadySeated) for error in errors), errors
     event.refresh_from_db()
     holding = Registration.objects.filter(event=event, status__in=["confirmed", "offered"]).count()
     assert event.seats_taken == holding <= event.capacity  # counted right, never past the capacity

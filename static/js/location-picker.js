@@ -43,9 +43,7 @@
       writing = true;
       [lat, lon].forEach(function (input) { input.dispatchEvent(new Event("change", { bubbles: true })); });
       writing = false;
-      status.textContent = status.dataset.template
-        ? status.dataset.template.replace("%s", lat.value).replace("%s", lon.value)
-        : lat.value + "; " + lon.value;
+      status.textContent = status.dataset.template.replace("%s", lat.value).replace("%s", lon.value);
     }
 
     if (known) place(start);
