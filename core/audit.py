@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import models
 
+from . import statements
 from .models import AuditLog, Territory
 
 
@@ -20,7 +21,7 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditLog:
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    return statements.insert(AuditLog(
         actor=actor if is_user else None,
         actor_label=(actor.email if is_user else str(actor or "anonimo"))[:254],
         action=action,
@@ -29,4 +30,4 @@ def record(
         object_repr=str(obj)[:200],
         territory=territory,
         changes=changes or {},
-    )
+    ))

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
 
+from . import statements
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,10 +49,7 @@ def enqueue_after_commit(*jobs: tuple) -> None:
                 _enqueue(*job)
 
     if all(_stored_in_this_transaction(job[0]) for job in jobs):
-        if len(jobs) > 1:
-            _store_together(jobs)
-        else:
-            enqueue_all()
+        _store_together(jobs)
     else:
         transaction.on_commit(enqueue_all)
 
@@ -60,13 +59,15 @@ STORE_BATCH = 500
 
 
 def _store_together(jobs: tuple) -> None:
-    """Write the task rows of many jobs with one INSERT per STORE_BATCH, as DatabaseBackend.enqueue
-    writes each one (the same columns, validated the same way).
+    """Write the task rows of the jobs, as DatabaseBackend.enqueue writes each one (the same columns,
+    validated the same way), with one INSERT per STORE_BATCH.
 
     One job per registration when an event moves: 3,000 people were 6,000 INSERTs, seconds during
-    which the coordinator waited and the event's row stayed locked against registrations. bulk_create
-    sends no pre_save signal, so run_after gets here the value django_tasks_db's receiver gives a task
-    that may run at once (its far-future "no date").
+    which the coordinator waited and the event's row stayed locked against registrations. A single
+    job (a registration in a rush) is one INSERT whose SQL is built once (core/statements.py).
+    Neither sends the pre_save signal, so run_after gets here the value django_tasks_db's receiver
+    gives a task that may run at once (its far-future "no date"), nor django-tasks' task_enqueued,
+    which only writes a debug line to the log.
     """
     from django_tasks.utils import normalize_json
     from django_tasks_db.models import DBTaskResult, get_date_max
@@ -85,7 +86,10 @@ def _store_together(jobs: tuple) -> None:
                 backend_name=backend.alias,
             )
         )
-    DBTaskResult.objects.bulk_create(rows, batch_size=STORE_BATCH)
+    if len(rows) == 1:
+        statements.insert(rows[0])
+    else:
+        DBTaskResult.objects.bulk_create(rows, batch_size=STORE_BATCH)
 
 
 def schedule(task, *args, at: datetime) -> None:

@@ -30,6 +30,7 @@ from accounts.permissions import Perm, can
 from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, paginate, territory_for_input
 from core.idempotency import idempotent
 from core.models import Territory
+from core.statements import Prepared
 
 from . import services
 from .forms import RANKS, EventForm, QuestionForm, RegistrationForm, SessionForm, WorkingTableForm
@@ -416,14 +417,24 @@ class RegistrationOut(Schema):
 # rush reads this row once per person, and each column costs the ORM more than the database), the
 # territory's id for the audit row, and whether the event asks questions (most ask none, and then
 # they are not read). A column used later and left out here would cost a query of its own each time:
-# test_a_registration_reads_the_event_once_and_nothing_else. Built once, at import: putting the
-# subquery together costs more than running the query, and get_object_or_404 filters a copy.
-_REGISTRATION_EVENTS = (
-    _public_events()
-    .only("territory__id", "capacity", "seats_taken", "registration_opens_at", "registration_closes_at", "ends_at",
+# test_a_registration_reads_the_event_once_and_nothing_else. Its SQL is built once (core/statements.py):
+# building it cost more than running it.
+_EVENT_TO_REGISTER = Prepared(
+    lambda pk: _public_events()
+    .filter(pk=pk)
+    .only("territory_id", "capacity", "seats_taken", "registration_opens_at", "registration_closes_at", "ends_at",
           "table_mode", "is_published")
     .annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
 )
+
+
+def _event_to_register(event_id: int) -> Event:
+    event = _EVENT_TO_REGISTER.get(event_id)
+    if event is None:
+        raise Http404
+    # The territory as only("territory__id") loads it: its id, the rest deferred; the audit row needs no more.
+    event.territory = Territory.from_db(event._state.db, ["id"], [event.territory_id])
+    return event
 
 
 def _registration_form(event: Event, payload: RegistrationIn) -> RegistrationForm:
@@ -487,7 +498,7 @@ def register(request, event_id: int, payload: RegistrationIn):
 
     Same rules and emails as the web form. Send an `Idempotency-Key` to retry safely.
     """
-    event = get_object_or_404(_REGISTRATION_EVENTS, pk=event_id)
+    event = _event_to_register(event_id)
     if not event.is_registration_open():
         raise ApiError(409, "registration_closed", _("Le iscrizioni a questo evento sono chiuse."))
     form = _registration_form(event, payload)
