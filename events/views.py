@@ -323,7 +323,9 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         return _manage_action(request, event)
     registrations = event.registrations.select_related("table", "waiting_table").order_by("created_at", "pk")
     status = request.GET.get("stato", "")
-    if status in Registration.Status.values:
+    if status == Registration.Status.WAITLISTED:
+        registrations = registrations.waiting()  # in the order seats are handed out
+    elif status in Registration.Status.values:
         registrations = registrations.filter(status=status)
     q = typed_text(request.GET.get("q"), max_length=200)
     if q:
@@ -336,6 +338,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         registrations = registrations.prefetch_related(
             Prefetch("preferences", queryset=TablePreference.objects.select_related("table").order_by("rank")))
     page = Paginator(registrations, 50).get_page(request.GET.get("page"))
+    _add_waiting_positions(event, page.object_list)
     counts = event.registrations.aggregate(
         **{s: Count("pk", filter=Q(status=s)) for s in Registration.Status.values},
         present=Count("pk", filter=Q(checked_in_at__isnull=False)),
@@ -350,6 +353,16 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         "event": event, "page": page, "counts": counts, "status": status, "q": q, "query": query.urlencode(),
         "statuses": Registration.Status.choices, "tables": tables, "is_ranked": is_ranked,
     })
+
+
+def _add_waiting_positions(event: Event, registrations) -> None:
+    """Each waiting person's place in the queue that freed seats are handed out from (waiting()):
+    counted over the event's whole waiting list, whatever filter or page the coordinator is on."""
+    if any(r.status == Registration.Status.WAITLISTED for r in registrations):
+        queue = event.registrations.waiting().values_list("pk", flat=True)
+        positions = {pk: n for n, pk in enumerate(queue, start=1)}
+        for r in registrations:
+            r.waiting_position = positions.get(r.pk)
 
 
 def _add_demand(event: Event, tables: list[WorkingTable]) -> None:
