@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import connections, models, router
-from django.db.models import QuerySet
+from django.db.models import QuerySet, signals
 
 M = TypeVar("M", bound=models.Model)
 
@@ -26,18 +26,23 @@ class Prepared:
 
     `build(value)` returns the queryset; it is called once with a stand-in, and each `get(value)`
     runs the same SQL with the real value through `Model.objects.raw()`, which applies the
-    backend's converters and sets annotations as attributes. Related objects are not joined in
-    (raw() cannot fill them): name their ids in `only()`.
+    backend's converters and sets annotations as attributes. `field` names the model field the
+    value is compared with (the primary key by default): the value goes through it as the ORM
+    would send it. Related objects are not joined in (raw() cannot fill them): name their ids in
+    `only()`.
     """
 
-    def __init__(self, build: Callable[[Any], QuerySet]):
+    def __init__(self, build: Callable[[Any], QuerySet], *, field: str = "pk"):
         # Built now, compiled on first use for each database: building needs no connection.
         self.queryset = build(_STAND_IN).select_related(None)
+        meta = self.queryset.model._meta
+        self.field = meta.pk if field == "pk" else meta.get_field(field)
         self._sql: dict[str, tuple[str, list, int]] = {}
 
     def _compiled(self, alias: str) -> tuple[str, list, int]:
         if alias not in self._sql:
-            sql, params = self.queryset.query.get_compiler(alias).as_sql()
+            # On a copy: compiling adjusts the query's aliases, and another thread may be compiling too.
+            sql, params = self.queryset.query.clone().get_compiler(alias).as_sql()
             positions = [i for i, param in enumerate(params) if param == _STAND_IN]
             if len(positions) != 1:
                 raise ValueError(f"The value must appear once among the query's parameters: {sql}")
@@ -48,6 +53,13 @@ class Prepared:
         """The one row the queryset finds for `value`, or None."""
         model = self.queryset.model
         alias = router.db_for_read(model)
+        connection = connections[alias]
+        value = self.field.get_db_prep_value(value, connection)
+        if isinstance(self.field, models.IntegerField):
+            # As the ORM's lookups: a number the column cannot hold matches nothing (SQLite would raise).
+            low, high = connection.ops.integer_field_range(self.field.get_internal_type())
+            if (low is not None and value < low) or (high is not None and value > high):
+                return None
         sql, params, position = self._compiled(alias)
         params = params.copy()
         params[position] = value
@@ -55,16 +67,19 @@ class Prepared:
 
 
 # Per model and database: the INSERT's SQL and the fields it sends.
-_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[models.Field], bool]] = {}
+_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[models.Field], bool, bool]] = {}
 
 
-def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models.Field], bool]:
+def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models.Field], bool, bool]:
     key = (model, alias)
     if key not in _INSERTS:
         connection = connections[alias]
         meta = model._meta
-        if any(field.db_default is not models.NOT_PROVIDED for field in meta.local_concrete_fields):
-            raise ValueError(f"{meta.label} has database defaults; save() it instead")
+        if meta.proxy or meta.parents:
+            raise ValueError(f"{meta.label} inherits its table or rows; save() it instead")
+        if any(field.db_default is not models.NOT_PROVIDED or field.generated for field in meta.local_concrete_fields):
+            raise ValueError(f"{meta.label} has columns the database fills; save() it instead")
+        has_receivers = signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
         # As Model._save_table: an auto-incremented key is left to the database, any other is sent.
         fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
         quote = connection.ops.quote_name
@@ -75,19 +90,26 @@ def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models
         returns = meta.auto_field is not None and connection.features.can_return_columns_from_insert
         if returns:
             sql += f" RETURNING {quote(meta.auto_field.column)}"
-        _INSERTS[key] = (sql, fields, returns)
+        _INSERTS[key] = (sql, fields, returns, has_receivers)
     return _INSERTS[key]
 
 
-def insert(obj: M) -> M:
+def insert(obj: M, *, signals_done: bool = False) -> M:
     """INSERT a new instance, as `obj.save(force_insert=True)` would, with SQL built once per model.
 
     Like `bulk_create()`, it sends no pre_save/post_save signal and runs no overridden `save()`:
-    only for models without either. The instance gets its id and counts as saved.
+    it refuses a model with such receivers unless the caller says it does their work itself
+    (`signals_done=True`). The instance gets its id and counts as saved.
     """
     model = type(obj)
+    if model._meta.auto_field is not None and obj.pk is not None:
+        raise ValueError(f"{model._meta.label} numbers its rows itself: insert() a new instance without an id")
     alias = router.db_for_write(model, instance=obj)
-    sql, fields, returns = _insert_sql(model, alias)
+    sql, fields, returns, has_receivers = _insert_sql(model, alias)
+    if has_receivers and not signals_done:
+        raise ValueError(f"{model._meta.label} has pre_save or post_save receivers; save() it, or do their work")
+    # As save(): a related object that was never saved is an error, not a silent NULL.
+    obj._prepare_related_fields_for_save(operation_name="insert")
     connection = connections[alias]
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     with connection.cursor() as cursor:

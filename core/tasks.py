@@ -87,7 +87,7 @@ def _store_together(jobs: tuple) -> None:
             )
         )
     if len(rows) == 1:
-        statements.insert(rows[0])
+        statements.insert(rows[0], signals_done=True)  # run_after, above
     else:
         DBTaskResult.objects.bulk_create(rows, batch_size=STORE_BATCH)
 

@@ -1,18 +1,21 @@
 """Statements built once (core/statements.py) write and read what the ORM would, on either database."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from core import audit
-from core.models import AuditLog
+from core import audit, tasks
+from core.models import AuditLog, Territory
 from core.statements import Prepared, insert
+from events.api import _event_to_register, _public_events
 from events.models import Event, Question, Registration
-from events.tests.factories import make_event
+from events.tasks import send_registration_mail
+from events.tests.factories import make_event, person
 
 CONCRETE = [field.attname for field in Registration._meta.concrete_fields]
 
@@ -42,11 +45,9 @@ def test_an_inserted_instance_counts_as_saved(territory):
     event = make_event(territory)
     written = insert(registration(event))
 
-    written.status = Registration.Status.CONFIRMED
-    written.save(update_fields=["status"])  # an UPDATE of that row, not a second INSERT
-
-    assert Registration.objects.get().status == Registration.Status.CONFIRMED
-    assert not written._state.adding
+    assert not written._state.adding and written._state.db == "default"
+    written.delete()  # as for a saved instance: its row, found by the id insert() gave it
+    assert not Registration.objects.exists()
 
 
 @pytest.mark.django_db
@@ -63,53 +64,69 @@ def test_an_insert_that_breaks_a_constraint_raises_and_leaves_nothing(territory)
 
 
 @pytest.mark.django_db
-def test_a_key_chosen_by_the_model_is_kept():
-    # A task row's id is a UUID from its default, not from the database.
-    row = DBTaskResult(
-        args_kwargs={"args": [1, "confirmed"], "kwargs": {}}, priority=0, task_path="events.tasks.x",
-        queue_name="default", backend_name="default", run_after=get_date_max(),
-    )
-    chosen = row.pk
-
-    insert(row)
-
-    assert DBTaskResult.objects.get().pk == chosen
-
-
-def _readable_events():
-    return Event.objects.published().filter(territory__is_active=True).select_related("territory")
-
-
-READ = Prepared(
-    lambda pk: _readable_events()
-    .filter(pk=pk)
-    .only("territory_id", "ends_at", "capacity", "is_published")
-    .annotate(has_questions=Exists(Question.objects.filter(event=OuterRef("pk"))))
-)
+def test_insert_refuses_what_save_would_refuse_or_do_differently(territory):
+    event = make_event(territory)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert(registration(Event(territory=territory)))
+    with pytest.raises(ValueError, match="without an id"):
+        insert(registration(event, id=12345))
+    # A task row has a pre_save receiver (django_tasks_db's run_after): only a caller doing its work may skip it.
+    with pytest.raises(ValueError, match="receivers"):
+        insert(DBTaskResult(args_kwargs={"args": [], "kwargs": {}}, task_path="x", queue_name="default",
+                            backend_name="default"))
+    assert not Registration.objects.exists() and not DBTaskResult.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_prepared_read_finds_what_its_queryset_finds(territory, other_territory):
+@pytest.mark.parametrize("at", [None, "later"])
+def test_a_single_task_row_is_the_row_enqueue_writes(settings, at):
+    # core/tasks.py writes one job's row itself (insert(), no signals): it must be what django-tasks'
+    # own enqueue() and django_tasks_db's pre_save receiver write, whatever a new version changes there.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    run_at = timezone.now() + timedelta(hours=3) if at else None
+    task = send_registration_mail.using(run_after=run_at) if run_at else send_registration_mail
+    task.enqueue(7, "confirmed")
+    with transaction.atomic():
+        tasks.enqueue_after_commit((send_registration_mail, (7, "confirmed"), run_at) if run_at
+                                   else (send_registration_mail, (7, "confirmed")))
+
+    theirs, ours = DBTaskResult.objects.order_by("enqueued_at")
+    same = ["status", "args_kwargs", "priority", "task_path", "worker_ids", "queue_name", "backend_name", "run_after",
+            "started_at", "finished_at", "return_value", "exception_class_path", "traceback"]
+    assert {name: getattr(ours, name) for name in same} == {name: getattr(theirs, name) for name in same}
+    assert ours.run_after == (run_at or get_date_max())
+
+
+@pytest.mark.django_db
+def test_the_registration_read_finds_what_its_queryset_finds(territory, other_territory):
     asks = make_event(territory, capacity=7)
     Question.objects.create(event=asks, label="Pranzo?", kind=Question.Kind.YES_NO)
     plain = make_event(territory)
     draft = make_event(territory, is_published=False)
     elsewhere = make_event(other_territory)
-    other_territory.is_active = False
-    other_territory.save()
+    Territory.objects.filter(pk=other_territory.pk).update(is_active=False)
 
-    for event in (asks, plain, draft, elsewhere):
-        found = READ.get(event.pk)
-        expected = _readable_events().filter(pk=event.pk).first()
-        assert (found is None) == (expected is None), event
-        if found is not None:
-            assert (found.pk, found.capacity, found.ends_at, found.territory_id) == (
-                event.pk, event.capacity, event.ends_at, event.territory_id)
-            assert found.ends_at.tzinfo is not None  # the backend's converters applied, SQLite too
-    assert READ.get(asks.pk).has_questions and not READ.get(plain.pk).has_questions
-    assert READ.get(draft.pk) is None and READ.get(elsewhere.pk) is None and READ.get(10**9) is None
-    # Only the named columns were read; others load on access, as with only().
-    assert READ.get(plain.pk).get_deferred_fields() >= {"title", "summary"}
+    for event in (asks, plain):
+        found = _event_to_register(event.pk)
+        assert (found.pk, found.capacity, found.seats_taken, found.ends_at, found.territory_id) == (
+            event.pk, event.capacity, event.seats_taken, event.ends_at, event.territory_id)
+        assert found.ends_at.tzinfo is not None  # the backend's converters applied, SQLite too
+        assert found.territory.pk == territory.pk
+        assert found.get_deferred_fields() >= {"title", "summary"}  # only the columns registering reads
+    assert _event_to_register(asks.pk).has_questions and not _event_to_register(plain.pk).has_questions
+    for missing in (draft.pk, elsewhere.pk, 10**9, 10**20, -1):
+        assert not _public_events().filter(pk=missing).exists()
+        with pytest.raises(Http404):
+            _event_to_register(missing)
+
+
+@pytest.mark.django_db
+def test_an_id_past_any_column_is_not_found(client, territory):
+    # ninja takes any integer in the path; SQLite cannot even bind this one.
+    body = json.dumps({**person(1), "privacy_acknowledged": True})
+    response = client.post(f"/api/v1/events/{10**20}/registrations", body, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_a_prepared_query_must_use_its_value():
