@@ -1,7 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.utils.translation import gettext_lazy as _
 
 from core.mail import keep_and_send
 
@@ -18,3 +20,13 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx = {"request": request, "email": email, "current_site": get_current_site(request),
                "site_url": settings.SITE_URL, **context}
         keep_and_send(self.render_mail(template_prefix, email, ctx))
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    # allauth refuses a code used a moment ago (a replay) with the same words as a mistyped one, so as
+    # to tell an attacker nothing; people typing a code they just used were told it was wrong.
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": _("Codice errato o già usato: ogni codice vale una volta sola. Attendi il codice "
+                            "successivo dell'app e riprova."),
+    }

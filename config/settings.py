@@ -159,6 +159,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 # Setting a password from a mailed link (an invitation, a reset) signs the person in and takes them
 # to their dashboard: the link proved the mailbox, and asking for the password just typed would be a
 # dead end for someone invited. A user with TOTP still goes through the code step (allauth's stages).

@@ -82,10 +82,15 @@ class RegistrationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        ranked = [cleaned.get(f"preference_{rank}") for rank in range(1, RANKS + 1)]
-        ranked = [table for table in ranked if table]
-        if len(ranked) != len(set(ranked)):
-            raise ValidationError(_("Ogni tavolo può comparire una volta sola tra le preferenze."))
+        seen = set()
+        for rank in range(1, RANKS + 1):
+            name = f"preference_{rank}"
+            table = cleaned.get(name)
+            if table and table in seen:
+                # Next to the choice that repeats an earlier one, where the person looks for it.
+                self.add_error(name, _("Ogni tavolo può comparire una volta sola tra le preferenze."))
+            elif table:
+                seen.add(table)
         return cleaned
 
     @property

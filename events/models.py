@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Territory
@@ -284,6 +285,9 @@ class Registration(models.Model):
 
     @property
     def full_name(self) -> str:
+        if self.is_anonymised:
+            # What staff see in its place on the lists, the check-in and the exports: not a bare dash.
+            return gettext("(dati cancellati su richiesta)")
         return f"{self.first_name} {self.last_name}".strip()
 
     @property

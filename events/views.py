@@ -365,6 +365,10 @@ def _add_waiting_positions(event: Event, registrations) -> None:
             r.waiting_position = positions.get(r.pk)
 
 
+def _without_table(event: Event):
+    return event.registrations.filter(status=Registration.Status.CONFIRMED, table__isnull=True)
+
+
 def _add_demand(event: Event, tables: list[WorkingTable]) -> None:
     """How often each table is the first, or a later, choice of the confirmed people: what the
     coordinator weighs before running the assignment (a table nobody picks first, one over-asked)."""
@@ -382,18 +386,28 @@ def _manage_action(request: HttpRequest, event: Event) -> HttpResponse:
         messages.error(request, _("L'evento si è concluso: i tavoli non si assegnano più e non si scrive più a nessuno."))
     elif action == "assign_tables" and event.table_mode == Event.TableMode.RANKED:
         result = services.assign_tables(event=event, actor=request.user)
-        # Labels and figures, not a sentence: four counts in one sentence have no plural that fits all.
+        # Whoever gets no seat waits for their first choice; without preferences there is nothing to wait for.
+        waiting = _without_table(event).filter(waiting_table__isnull=False).count()
+        # Labels and figures, not a sentence: several counts in one sentence have no plural that fits all.
         messages.success(request, _(
             "Tavoli assegnati. Persone sedute: %(seated)s (alla prima scelta: %(first)s; a un'altra delle loro "
-            "scelte: %(later)s; a un tavolo non scelto: %(unchosen)s). Senza posto, in attesa della prima "
-            "scelta: %(unseated)s.") % {
+            "scelte: %(later)s; a un tavolo non scelto: %(unchosen)s). Senza posto: %(unseated)s (in attesa "
+            "della prima scelta: %(waiting)s; senza preferenze, da assegnare a mano: %(unranked)s).") % {
             "seated": len(result.seats), "first": result.first_choices,
             "later": result.satisfied - result.first_choices, "unchosen": len(result.seats) - result.satisfied,
-            "unseated": len(result.unseated)})
+            "unseated": len(result.unseated), "waiting": waiting, "unranked": len(result.unseated) - waiting})
     elif action == "notify_tables":
         count = services.notify_tables(event=event, actor=request.user)
         messages.success(request, ngettext("Abbiamo scritto a %(count)s persona il suo tavolo.",
                                            "Abbiamo scritto a %(count)s persone il loro tavolo.", count) % {"count": count})
+        left = _without_table(event).count()
+        if left:
+            messages.warning(request, ngettext(
+                "%(count)s persona confermata non ha ancora un tavolo e non ha ricevuto nulla: se attende un tavolo, "
+                "riceverà l'email quando si libera un posto; altrimenti assegnala a mano con «Sposta».",
+                "%(count)s persone confermate non hanno ancora un tavolo e non hanno ricevuto nulla: chi attende un "
+                "tavolo riceverà l'email quando si libera un posto; gli altri assegnali a mano con «Sposta».",
+                left) % {"count": left})
     elif action == "move":
         registration = get_object_or_404(Registration, pk=posted_id(request.POST.get("registration")), event=event)
         table_id = request.POST.get("table")

@@ -57,7 +57,7 @@ def current_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
-def sign_in_and_activate_totp(client, user) -> None:
+def sign_in_and_activate_totp(client, user) -> str:
     """The first sign-in of a coordinator, as they live it, up to a working authenticator."""
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD}, follow=True)
     # Dashboard → activation → allauth's password confirmation before any change to 2FA.
@@ -71,6 +71,7 @@ def sign_in_and_activate_totp(client, user) -> None:
     secret = client.session[SECRET_SESSION_KEY]  # shown to the user as a QR code and as text
     assert secret in response.content.decode()
     assert client.post(ACTIVATE, {"code": current_code(secret)}).status_code == 302
+    return secret
 
 
 def test_coordinator_without_totp_must_activate_it_after_signing_in(client, new_coordinator, two_factor_exists):
@@ -155,3 +156,18 @@ def test_staff_with_totp_reaches_the_admin(client_as, territory):
     response = client_as(staff).get("/admin/")
     assert response.status_code == 200
     assert "staff@example.org" in response.content.decode()
+
+
+def test_a_code_typed_again_is_refused_with_a_message_that_says_it_may_have_been_used(client, new_coordinator):
+    secret = sign_in_and_activate_totp(client, new_coordinator)
+    client.logout()
+    client.post(reverse("account_login"), {"login": new_coordinator.email, "password": PASSWORD})
+    code = current_code(secret)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.logout()
+
+    client.post(reverse("account_login"), {"login": new_coordinator.email, "password": PASSWORD})
+    again = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert again.status_code == 200
+    assert "Codice errato o già usato" in again.content.decode()

@@ -614,3 +614,17 @@ def test_a_table_full_by_the_time_the_seat_comes_is_waited_for(territory):
     services.cancel_registration(registration=seated)  # the table's seat passes to them
     waiting.refresh_from_db()
     assert (waiting.table_id, waiting.waiting_table_id) == (imprese.pk, None)
+
+
+def test_a_table_ranked_twice_is_refused_next_to_the_repeated_choice(client, territory):
+    event = make_event(territory, table_mode="ranked", tables=[("Welfare in rete", 5), ("Diversity & Inclusion", 5)])
+    welfare = event.tables.get(title="Welfare in rete")
+
+    response = client.post(register_url(event), form_data(preference_1=welfare.pk, preference_2=welfare.pk))
+
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors["preference_2"] == ["Ogni tavolo può comparire una volta sola tra le preferenze."]
+    assert "preference_1" not in form.errors and not form.non_field_errors()
+    assert 'id="id_preference_2-error"' in response.content.decode()
+    assert not Registration.objects.exists()

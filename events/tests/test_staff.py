@@ -375,7 +375,7 @@ def test_manage_page_filters_and_moves_people_between_tables(client_as, personas
     assert "persona1@example.org" in client.get(url("manage", event), {"q": "persona1\x00"}).content.decode()
     done = client.post(url("manage", event), {"action": "assign_tables"}, follow=True).content.decode()
     assert ("Persone sedute: 1 (alla prima scelta: 1; a un&#x27;altra delle loro scelte: 0; a un tavolo non scelto: 0)."
-            " Senza posto, in attesa della prima scelta: 0.") in done
+            " Senza posto: 0 (in attesa della prima scelta: 0; senza preferenze, da assegnare a mano: 0).") in done
     reg.refresh_from_db()
     assert reg.table == a
     client.post(url("manage", event), {"action": "move", "registration": reg.pk, "table": b.pk})
@@ -457,7 +457,6 @@ def test_the_coordinator_confirms_one_person_out_of_turn_raising_a_full_event_by
     from .test_editor import edit_url, form_data
     stale_editor = form_data(client, edit_url(event), title="Titolo corretto")
 
-    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(url("manage", event), {"action": "confirm_out_of_turn", "registration": interpreter.pk},
                              follow=True)
@@ -515,3 +514,37 @@ def test_only_a_waiting_person_is_confirmed_out_of_turn_and_only_by_coordinators
     waiting.refresh_from_db()
     assert (event.capacity, event.seats_taken, waiting.status) == (1, 1, "waitlisted")
     assert not AuditLog.objects.filter(action="registration.confirmed_out_of_turn").exists()
+
+
+@pytest.mark.django_db
+def test_a_person_who_deleted_their_data_is_named_as_such_at_the_desk_and_the_door(client_as, personas, territory):
+    event = make_event(territory)
+    gone = services.register_attendee(event=event, data=person(1))
+    services.delete_registration_data(registration=gone)
+    gone.refresh_from_db()
+    client = client_as(personas["coordinator"])
+
+    desk = client.get(url("manage", event)).content.decode()
+    door = client.post(url("check_in", event), {"code": gone.ticket_code}).content.decode()
+
+    for page in (desk, door):
+        assert "(dati cancellati su richiesta)" in page
+        assert "anonimo-" not in page and "persona1@example.org" not in page
+
+
+def test_people_left_without_a_table_are_told_apart_and_the_coordinator_hears_who_got_no_mail(
+        client_as, personas, territory):
+    event = make_event(territory, table_mode="ranked", tables=[("A", 1)])
+    a = event.tables.get()
+    for n in range(2):
+        services.register_attendee(event=event, data=person(n), preferences=[a.pk])  # one of them waits for A
+    for n in range(2, 5):
+        services.register_attendee(event=event, data=person(n))  # no preferences
+    client = client_as(personas["coordinator"])
+
+    done = client.post(url("manage", event), {"action": "assign_tables"}, follow=True).content.decode()
+    assert "Senza posto: 4 (in attesa della prima scelta: 1; senza preferenze, da assegnare a mano: 3)." in done
+
+    sent = client.post(url("manage", event), {"action": "notify_tables"}, follow=True).content.decode()
+    assert "Abbiamo scritto a 1 persona il suo tavolo." in sent
+    assert "4 persone confermate non hanno ancora un tavolo e non hanno ricevuto nulla" in sent

@@ -48,6 +48,8 @@
       note.textContent = button.dataset.cameraError || "Camera not available: type the code.";
       button.insertAdjacentElement("afterend", note);
       button.hidden = true;
+      // The button had the focus: hand it to the field where the code is typed instead.
+      form.elements.code.focus();
     });
   });
 })();

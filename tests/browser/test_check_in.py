@@ -39,3 +39,20 @@ def test_a_mistaken_check_in_is_undone_with_one_click(demo_events, new_page, vie
     registration.refresh_from_db()
     assert registration.checked_in_at is None
     assert page.evaluate("document.activeElement.id") == "code"  # ready for the next ticket
+
+
+def test_without_a_camera_the_focus_goes_to_the_code_field(demo_events, new_page):
+    """Chromium here has no camera: the scan button says so and hides itself, and the focus it held
+    goes where the code is typed (before, it fell to the page's body)."""
+    from network.models import Organisation
+
+    event = demo_events.upcoming
+    event.organisers.add(Organisation.objects.get(territory=event.territory, slug="officine-lambrate"))
+    page = new_page(viewport={"width": 390, "height": 844})
+    sign_in(page, ORG_ADMIN, f"/milano/eventi/{event.slug}/accoglienza/")
+
+    page.locator("#scan-button").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").filter(has_text="Fotocamera").wait_for(timeout=5_000)
+    assert page.locator("#scan-button").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "code"

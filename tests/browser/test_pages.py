@@ -115,6 +115,8 @@ def test_join_form_shows_errors_next_to_fields_and_keeps_values(demo, page):
     assert navigation.value.status == 422
 
     assert page.locator("#form-errors").is_visible()
+    # The keyboard starts at the first field to correct, not at the top of the page.
+    assert page.evaluate("document.activeElement.id") == page.locator('form [aria-invalid="true"]').first.get_attribute("id")
     for field in ("id_size_class", "id_tax_code", "id_email", "id_requested_role"):
         _below(page, f"#{field}", f"#{field}-error")
     assert "16 caratteri" in page.locator("#id_tax_code-error").inner_text()
