@@ -416,8 +416,8 @@ def _organisation_page(request: HttpRequest, organisation, *, refused_decision=N
         "report": reports.spending_by_category(organisation, year=year),
         "year": year,
         "report_years": _plan_years(plans, until=timezone.localdate().year - 1) or [year],
-        # Years with tax rules only: payroll_export has nothing to say about the others.
-        "payroll_years": [y for y in _plan_years(plans, until=timezone.localdate().year) or [timezone.localdate().year]
+        # Years that are over (see payroll_export), with tax rules: the file has nothing to say about the others.
+        "payroll_years": [y for y in _plan_years(plans, until=timezone.localdate().year - 1)
                           if y >= (FringeThreshold.objects.aggregate(first=Min("from_year"))["first"] or LAST_YEAR + 1)],
         "this_year": timezone.localdate().year,
         "worker_form": WorkerForm(organisation=organisation),
@@ -675,9 +675,15 @@ def refund_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @territory_view
 def payroll_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    """A closed year's exempt and taxable amounts per worker, for the year-end adjustment of the payroll
+    (the conguaglio, due by 28 February) and the Certificazione Unica.
+
+    Not for the year under way: a per-worker total that moves from one day to the next, or that adds up
+    to the public prices of the catalogue, tells the employer what one worker bought.
+    """
     organisation = _organisation(request, slug, Perm.MANAGE_WELFARE)
-    if not FIRST_YEAR <= year <= LAST_YEAR or not FringeThreshold.objects.filter(from_year__lte=year).exists():
-        raise Http404  # no tax rules for that year: the platform has no welfare in it either
+    if not FIRST_YEAR <= year < timezone.localdate().year or not FringeThreshold.objects.filter(from_year__lte=year).exists():
+        raise Http404  # not over yet, or no tax rules for that year: the platform had no welfare in it
     return reports.payroll_csv(organisation, year=year)
 
 

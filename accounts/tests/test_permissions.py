@@ -873,7 +873,7 @@ ROUTES: dict[str, Route] = {
         changed=lambda refund: _refetch(refund).status == RefundRequest.Status.APPROVED,
     ),
     "welfare:payroll_export": Route(
-        RESTRICTED, firm_welfare(year=lambda w: timezone.localdate().year), may=WELFARE_ADMIN
+        RESTRICTED, firm_welfare(year=lambda w: timezone.localdate().year - 1), may=WELFARE_ADMIN
     ),
     # --- welfare: the provider's desk -------------------------------------------------------------
     "welfare:provider": Route(RESTRICTED, provider_desk(), may=PROVIDER_STAFF),
@@ -1075,7 +1075,7 @@ def test_bergamo_coordinator_cannot_reach_milan_welfare_through_bergamo_urls(cli
     for name, kwargs in [
         ("welfare:organisation", firm),
         ("welfare:plan_new", firm),
-        ("welfare:payroll_export", {**firm, "year": timezone.localdate().year}),
+        ("welfare:payroll_export", {**firm, "year": timezone.localdate().year - 1}),
         ("welfare:provider", coop),
         ("welfare:service_new", coop),
         ("welfare:service_edit", {**coop, "service_slug": world.service.slug}),

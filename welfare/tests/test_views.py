@@ -703,9 +703,13 @@ def test_the_desk_offers_each_years_report_and_payroll_file(client_as, territory
     desk = admin.get(f"{FIRM}/welfare/").content.decode()
     assert f'<option value="{this_year - 1}" selected>' in desk and f'<option value="{this_year - 2}">' in desk
     assert f'<option value="{this_year}"' not in desk  # a year not over yet has no report
-    for year in (this_year, this_year - 1, this_year - 2):
+    for year in (this_year - 1, this_year - 2):
         assert f"cedolino-{year}.csv" in desk
         assert admin.get(f"{FIRM}/welfare/cedolino-{year}.csv").status_code == 200
+    # Nor a payroll file: one worker's total, from one day to the next, would say what they bought.
+    assert f"cedolino-{this_year}.csv" not in desk
+    assert admin.get(f"{FIRM}/welfare/cedolino-{this_year}.csv").status_code == 404
+    assert f"Il file del {this_year} si scarica dal 1° gennaio {this_year + 1}" in desk
     older = admin.get(f"{FIRM}/welfare/", {"anno": this_year - 2}).content.decode()
     assert f"Utilizzo per categoria nel {this_year - 2}" in older
 
