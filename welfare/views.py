@@ -137,7 +137,16 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     for wallet in wallets:
         wallet.can_afford = wallet.account.balance_cents >= item.price_cents
+    fringe_room = None
+    if item.category == Category.FRINGE and wallets:
+        # The purchase would be refused past the worker's yearly threshold (art. 51 c. 3): say so before the click.
+        rooms = {w.pk: services.fringe_headroom(w, year=today.year) for w in workers}
+        for wallet in wallets:
+            room = rooms[wallet.worker_id]
+            if room.spent_cents + item.price_cents > room.threshold_cents:
+                wallet.can_afford, fringe_room = False, room
     return render(request, "welfare/service.html", {
+        "fringe_room": fringe_room,
         "service": item, "wallets": wallets, "is_worker": bool(workers), "order_form": OrderForm(initial={"key": _new_key()}),
         "affordable": [wallet for wallet in wallets if wallet.can_afford],
         "municipi": item.municipi.order_by("number"),
@@ -442,7 +451,9 @@ def plan_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse:
-    year = timezone.localdate().year
+    today = timezone.localdate()
+    # A plan made in December is next year's: the year under way is all but over.
+    year = today.year + 1 if today.month == 12 else today.year
     form = PlanForm(request.POST or None, organisation=organisation, initial={
         "valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31",
         "categories": [Category.EDUCATION, Category.CARE, Category.WELLBEING], "tiers": "500",
@@ -454,7 +465,11 @@ def _plan_form(request: HttpRequest, *, organisation, back: str) -> HttpResponse
             year=data["valid_from"].year, valid_from=data["valid_from"], valid_until=data["valid_until"],
             categories=data["categories"], unused_credit=data["unused_credit"], tiers=data["tiers"], actor=request.user,
         )
-        messages.success(request, _("Piano creato: versa il fondo, poi iscrivi i lavoratori."))
+        if organisation is None:
+            messages.success(request, _("Piano di rete creato: le imprese della rete ora possono aderire dalla loro "
+                                        "pagina del welfare, ciascuna versando la sua quota."))
+        else:
+            messages.success(request, _("Piano creato: versa il fondo, poi iscrivi i lavoratori."))
         return redirect(back)
     return render(request, "welfare/plan_form.html", {"form": form, "organisation": organisation, "back": back},
                   status=422 if form.errors else 200)

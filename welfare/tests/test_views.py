@@ -116,6 +116,7 @@ def test_enrolling_checks_the_codice_fiscale_and_invites(client_as, world, perso
     bad = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
                                                            "tax_code": "RSSMRA85T10A562X", "email": "anna@example.org"})
     assert bad.status_code == 422 and "carattere di controllo" in bad.content.decode()
+    assert f'href="{FIRM}/welfare/">Torna al welfare dell' in bad.content.decode()  # not a dead end
     long_email = "a" * 300 + "@example.org"  # a valid shape, longer than an address may be
     too_long = client.post(f"{FIRM}/welfare/lavoratori/nuovo/", {"first_name": "Anna", "last_name": "Neri",
                                                                 "tax_code": tax_code(43), "email": long_email})
@@ -801,3 +802,37 @@ def test_the_coordinator_sees_the_proposals_to_assess_first_with_their_date(clie
     assert page.index("Palestra Due") < page.index("Ludoteca Uno")  # still to assess, so first
     assert "Proposto il " in page
     assert 'href="https://palestra.example.org" rel="nofollow noopener ugc"' in page  # typed by a worker
+
+
+@pytest.mark.parametrize(("today", "year"), [(date(2026, 12, 6), 2027), (date(2026, 11, 30), 2026), (date(2027, 1, 2), 2027)])
+def test_a_new_plan_proposes_the_year_it_is_most_likely_for(client_as, world, personas, monkeypatch, today, year):
+    monkeypatch.setattr(timezone, "localdate", lambda *args: today)
+    page = client_as(personas["org_admin"]).get(f"{FIRM}/welfare/piani/nuovo/").content.decode()
+    assert f'value="{year}-01-01"' in page and f'value="{year}-12-31"' in page
+
+
+def test_the_coordinator_creating_a_network_plan_is_told_what_comes_next(client_as, world, personas):
+    base = {"name": "Welfare di rete", "valid_from": "2027-01-01", "valid_until": "2027-12-31",
+            "categories": ["f_bis", "f_ter"], "unused_credit": "return", "tiers": "300"}
+    done = client_as(personas["coordinator"]).post("/milano/coordinamento/welfare/piani/nuovo/", base, follow=True)
+    page = done.content.decode()
+    assert "Piano di rete creato: le imprese della rete ora possono aderire" in page
+    assert "versa il fondo, poi iscrivi i lavoratori" not in page
+
+
+def test_the_service_page_says_before_the_click_when_the_fringe_threshold_would_be_crossed(
+        client_as, territory, firm, coop, personas):
+    ensure_thresholds()
+    make_plan(firm, amount_cents=300000, categories=["fringe"])
+    worker = enrol(firm, 71, user=personas["worker"])
+    services.place_order(worker=worker, service=make_service(coop, category="fringe", price_cents=5000), key="k",
+                         actor=None)
+    too_much = make_service(coop, category="fringe", price_cents=100000)  # 50 € spent: 1,000 € would cross 1,000 €
+    within = make_service(coop, category="fringe", price_cents=95000)
+    client = client_as(personas["worker"])
+
+    refused = client.get(too_much.get_absolute_url()).content.decode()
+    assert "Acquista per" not in refused
+    assert "supererebbe la soglia esente dei fringe benefit (1.000,00\u00a0€ nel" in refused
+    assert "ti restano 950,00\u00a0€" in refused
+    assert "Acquista per 950,00" in client.get(within.get_absolute_url()).content.decode()
