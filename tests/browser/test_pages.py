@@ -82,6 +82,17 @@ def test_directory_filter_updates_results_with_htmx(demo, page, assert_accessibl
     assert page.evaluate("() => window.__sameDocument") is True
     assert_accessible(page, "directory after an htmx update")
 
+    # Back to the search: the box shows it again, as the results and the address do, so the next
+    # filter keeps it (htmx's copy of the page was taken while the box was still empty).
+    page.go_back()
+    page.wait_for_function("() => /[?&]q=officine/.test(location.search)")
+    assert page.locator("#id_q").input_value() == "officine"
+    assert page.locator("#id_kind").input_value() == ""
+    assert result_names(page) == ["Officine Lambrate Srl"]
+    page.go_forward()
+    page.wait_for_function("() => /[?&]kind=social_coop/.test(location.search)")
+    assert page.locator("#id_q").input_value() == "" and page.locator("#id_kind").input_value() == "social_coop"
+
     # Switching language keeps the filters the address bar shows.
     page.locator("#mire-lang a[lang='en']").click()
     page.wait_for_load_state()
