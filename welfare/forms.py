@@ -383,7 +383,23 @@ class RefundForm(HiddenFieldErrors, forms.Form):
 
     def __init__(self, *args, wallets, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["wallet"].choices = [(w.pk, w.plan.name) for w in wallets]
+        self.wallets = {w.pk: w for w in wallets}
+        # Each plan says what it refunds, and only categories some plan refunds are offered: a plan for
+        # transport alone no longer met "f-bis" with a refusal after the upload.
+        refunds = {w.pk: [c for c in Category if c in Category.refundable() and w.plan.allows(c)] for w in wallets}
+        self.fields["wallet"].choices = [
+            (w.pk, f"{w.plan.name} ({', '.join(c.short for c in refunds[w.pk])})") for w in wallets
+        ]
+        self.fields["category"].choices = [
+            (c.value, c.label) for c in Category if any(c in covered for covered in refunds.values())
+        ]
+
+    def clean(self):
+        data = super().clean()
+        wallet = self.wallets.get(data.get("wallet"))
+        if wallet and data.get("category") and not wallet.plan.allows(data["category"]):
+            self.add_error("category", _("Il piano scelto non rimborsa questa categoria: scegline un'altra o un altro piano."))
+        return data
 
     def clean_expense_date(self):
         day = self.cleaned_data["expense_date"]

@@ -836,3 +836,23 @@ def test_the_service_page_says_before_the_click_when_the_fringe_threshold_would_
     assert "supererebbe la soglia esente dei fringe benefit (1.000,00\u00a0€ nel" in refused
     assert "ti restano 950,00\u00a0€" in refused
     assert "Acquista per 950,00" in client.get(within.get_absolute_url()).content.decode()
+
+
+def test_the_refund_form_offers_what_each_plan_refunds(client_as, territory, firm, personas):
+    ensure_thresholds()
+    make_plan(firm, name="Premio di risultato", categories=["d_bis", "fringe"])
+    make_plan(firm, name="Famiglia", categories=["f_bis", "f"])
+    worker = enrol(firm, 72, user=personas["worker"])
+    transport = worker.wallets.get(plan__name="Premio di risultato")
+    client = client_as(personas["worker"])
+
+    page = client.get("/welfare/rimborsi/nuovo/").content.decode()
+    assert "Premio di risultato (d-bis)" in page and "Famiglia (f-bis)" in page
+    assert 'value="f_ter"' not in page  # no plan refunds it: not offered
+    refused = client.post("/welfare/rimborsi/nuovo/", {
+        "key": "k-1", "wallet": transport.pk, "category": "f_bis", "amount": "50", "description": "Retta del nido",
+        "expense_date": date.today().isoformat(), "receipt": SimpleUploadedFile("r.pdf", b"%PDF-1.7")})
+    assert refused.status_code == 422
+    assert refused.context["form"].errors["category"] == [
+        "Il piano scelto non rimborsa questa categoria: scegline un'altra o un altro piano."]
+    assert not RefundRequest.objects.exists()
