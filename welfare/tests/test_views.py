@@ -855,4 +855,5 @@ def test_the_refund_form_offers_what_each_plan_refunds(client_as, territory, fir
     assert refused.status_code == 422
     assert refused.context["form"].errors["category"] == [
         "Il piano scelto non rimborsa questa categoria: scegline un'altra o un altro piano."]
+    assert "Allega di nuovo la ricevuta" in refused.content.decode()  # the browser drops the chosen file
     assert not RefundRequest.objects.exists()
