@@ -253,8 +253,13 @@ class WorkerCategoryForm(forms.Form):
 class ImportRow:
     line: int
     data: WorkerData | None
-    errors: list[str]
+    # Each problem as (message, its parameters), not yet written in a language: the report is read
+    # later, by whoever opens it, in their language (welfare.imports.in_every_language).
+    errors: list[tuple]
     who: str = ""  # the row's name and codice fiscale as written, to find it in the file
+
+
+ALREADY_ENROLLED = (_("Già iscritto."), {})
 
 
 class WorkerImportForm(forms.Form):
@@ -325,26 +330,27 @@ class WorkerImportForm(forms.Form):
             try:
                 code = personal_tax_code(values.get("tax_code", ""))
             except ValidationError as exc:
-                errors.extend(exc.messages)
+                errors.extend((error.message, error.params or {}) for error in exc.error_list)
                 code = ""
             if code and code in enrolled:
-                errors.append(str(_("già iscritto")))
+                errors.append(ALREADY_ENROLLED)
             if code and code in seen:
-                errors.append(str(_("codice fiscale ripetuto nel file")))
-            for field, label in (("first_name", _("nome")), ("last_name", _("cognome"))):
-                if not values.get(field) or len(values[field]) > 100:
-                    errors.append(str(_("%(field)s mancante o troppo lungo") % {"field": label}))
+                errors.append((_("Codice fiscale ripetuto nel file."), {}))
+            if not values.get("first_name") or len(values["first_name"]) > 100:
+                errors.append((_("Nome mancante o troppo lungo."), {}))
+            if not values.get("last_name") or len(values["last_name"]) > 100:
+                errors.append((_("Cognome mancante o troppo lungo."), {}))
             try:
                 if not values.get("email"):
-                    errors.append(str(_("email mancante")))
+                    errors.append((_("Email mancante."), {}))
                 else:
                     validate_email(values["email"])
                     if len(values["email"]) > 254:  # validate_email does not look at the length
                         raise ValidationError("too long")
             except ValidationError:
-                errors.append(str(_("email non valida")))
+                errors.append((_("Email non valida."), {}))
             if len(values.get("category", "")) > 60:
-                errors.append(str(_("categoria troppo lunga")))
+                errors.append((_("Categoria troppo lunga."), {}))
             seen.add(code)
             data = None if errors else WorkerData(
                 tax_code=code, first_name=values["first_name"], last_name=values["last_name"],

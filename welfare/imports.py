@@ -22,10 +22,10 @@ reports. Two imports of one organisation run one after the other.
 import logging
 from dataclasses import asdict, fields
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
@@ -39,6 +39,27 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_TIMEOUT = 6 * 3600
 _DATA_FIELDS = [field.name for field in fields(services.WorkerData)]
+
+
+def in_every_language(problems: list[tuple]) -> dict[str, list[str]]:
+    """A row's problems — (message, parameters) — written in each language of the site: the report is
+    stored once and read by whoever opens it, in their language (`reasons`)."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = [
+                str(message) % {key: str(value) for key, value in params.items()} if params else str(message)
+                for message, params in problems
+            ]
+    return texts
+
+
+def reasons(errors) -> list[str]:
+    """A bad row's problems in the current language (reports written before they were kept in every
+    language hold one list, in the language of whoever sent the file)."""
+    if isinstance(errors, dict):
+        return errors.get(translation.get_language() or "") or errors.get(settings.LANGUAGE_CODE) or []
+    return errors
 
 
 def _progress_key(import_id: int) -> str:
@@ -108,7 +129,8 @@ def _enrol_all_or_none(import_id: int) -> WorkerImport | None:
     taken = set(Worker.objects.filter(organisation=organisation, tax_code__in=[row["tax_code"] for row in job.rows])
                 .values_list("tax_code", flat=True))
     with translation.override(job.language):
-        job.bad_rows += [{"line": row["line"], "who": row["who"], "errors": [_("già iscritto nel frattempo")]}
+        meanwhile = in_every_language([(gettext_lazy("Già iscritto nel frattempo."), {})])
+        job.bad_rows += [{"line": row["line"], "who": row["who"], "errors": meanwhile}
                          for row in job.rows if row["tax_code"] in taken]
         rows = [services.WorkerData(**{name: row[name] for name in _DATA_FIELDS})
                 for row in job.rows if row["tax_code"] not in taken]

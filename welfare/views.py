@@ -25,6 +25,7 @@ from network.models import Organisation
 
 from . import imports, reports, services
 from .forms import (
+    ALREADY_ENROLLED,
     CatalogueFilterForm,
     ChildrenForm,
     FundForm,
@@ -569,22 +570,27 @@ def worker_import(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "welfare/import_result.html", {"organisation": organisation, "form": form}, status=422)
     rows = form.rows()
     good = [(row.line, row.who, row.data) for row in rows if row.data]
-    bad = [{"line": row.line, "who": row.who, "errors": row.errors} for row in rows if row.errors]
+    bad = [{"line": row.line, "who": row.who, "errors": imports.in_every_language(row.errors)}
+           for row in rows if row.errors]
     if not good:
         # A file sent again after it went in: every row refused as already enrolled, nothing to correct.
-        already = _("già iscritto")
-        all_enrolled = all(row["errors"] == [already] for row in bad)
+        all_enrolled = all(row.errors == [ALREADY_ENROLLED] for row in rows)
         return render(request, "welfare/import_result.html",
-                      {"organisation": organisation, "bad": bad, "all_enrolled": all_enrolled},
+                      {"organisation": organisation, "bad": _readable(bad), "all_enrolled": all_enrolled},
                       status=200 if all_enrolled else 422)
     short = services.enrolment_shortfall(organisation, [data for _line, _who, data in good])
     if short is not None:  # said now, for the whole file, rather than after the worker's try
         return render(request, "welfare/import_result.html", {
-            "organisation": organisation, "bad": bad, "short": short.message, "plan_id": short.details["plan"],
+            "organisation": organisation, "bad": _readable(bad), "short": short.message,
+            "plan_id": short.details["plan"],
         }, status=422)
     job = imports.start_worker_import(organisation=organisation, rows=good, bad_rows=bad, actor=request.user,
                                       language=translation.get_language() or settings.LANGUAGE_CODE)
     return redirect(job)
+
+
+def _readable(bad: list[dict]) -> list[dict]:
+    return [{**row, "errors": imports.reasons(row["errors"])} for row in bad]
 
 
 @require_safe
@@ -603,7 +609,7 @@ def worker_import_status(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         return response
     done, stuck = imports.progress(job), job.looks_stuck()
     state = f"{'' if done is None else done}:{stuck}"
-    context = {"organisation": organisation, "job": job, "bad": job.bad_rows, "done": done, "stuck": stuck,
+    context = {"organisation": organisation, "job": job, "bad": _readable(job.bad_rows), "done": done, "stuck": stuck,
                "state": state}
     if request.htmx:
         if request.GET.get("seen") == state:

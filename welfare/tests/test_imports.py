@@ -207,11 +207,11 @@ def test_rows_enrolled_since_the_file_was_checked_are_reported_not_enrolled_twic
     imports.run_worker_import(import_id=second.pk)
     second.refresh_from_db()
     assert (second.status, second.imported) == ("done", 2)
-    assert [(row["line"], row["errors"]) for row in second.bad_rows] == [(2, ["già iscritto nel frattempo"]),
-                                                                         (3, ["già iscritto nel frattempo"])]
+    assert [(row["line"], row["errors"]["it"]) for row in second.bad_rows] == [(2, ["Già iscritto nel frattempo."]),
+                                                                               (3, ["Già iscritto nel frattempo."])]
     assert Worker.objects.filter(organisation=firm).count() == 5
     report = admin.get(second.get_absolute_url()).content.decode()
-    assert "2 lavoratori iscritti" in report and "già iscritto nel frattempo" in report
+    assert "2 lavoratori iscritti" in report and "Già iscritto nel frattempo." in report
 
 
 def test_an_unexpected_error_ends_the_import_refused_with_its_rows_cleared(admin, firm, monkeypatch):

@@ -150,13 +150,17 @@ def test_csv_import_reports_bad_rows_and_imports_the_good_ones(client_as, world,
     text = answer.content.decode()
     assert answer.status_code == 200
     assert "2 lavoratori iscritti" in text and "4 righe non importate" in text
-    assert "ripetuto nel file" in text and "email non valida" in text
+    assert "Codice fiscale ripetuto nel file." in text and "Email non valida." in text
     assert "importa un file che contiene solo quelle" in text
     # Each bad row by its spreadsheet row number and the person on it, to find it in the file.
     assert "<td>3</td><td>Rosa Verdi (RSSMRA85T10A562X)</td>" in text
-    assert f"<td>4</td><td>Ugo Neri ({tax_code(11)})</td><td>email non valida</td>" in text
+    assert f"<td>4</td><td>Ugo Neri ({tax_code(11)})</td><td>Email non valida.</td>" in text
     assert set(Worker.objects.values_list("email", flat=True)) == {"worker@example.org", "luca@example.org",
                                                                   "ida@example.org"}
+    # The report is read in the language of whoever opens it, not of whoever sent the file.
+    english = client.get(answer.request["PATH_INFO"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"<td>4</td><td>Ugo Neri ({tax_code(11)})</td><td>Invalid email.</td>" in english
+    assert "Email non valida." not in english and "check character" in english
 
 
 def test_csv_import_takes_headers_as_people_type_them_and_says_when_nothing_was_imported(client_as, world, personas):
@@ -170,8 +174,8 @@ def test_csv_import_takes_headers_as_people_type_them_and_says_when_nothing_was_
     text = answer.content.decode()
     assert answer.status_code == 422
     assert "Mancano le colonne" not in text
-    assert f"<td>2</td><td>Luca Bianchi ({tax_code(20)})</td><td>email mancante</td>" in text
-    assert "<td>email non valida</td>" in text
+    assert f"<td>2</td><td>Luca Bianchi ({tax_code(20)})</td><td>Email mancante.</td>" in text
+    assert "<td>Email non valida.</td>" in text
     assert "Nessun lavoratore iscritto: ogni riga del file ha un problema." in text
     assert "riceveranno l&#x27;invito" not in text and "Le altre righe sono state importate" not in text
     assert not Worker.objects.filter(tax_code__in=[tax_code(20), tax_code(21)]).exists()
@@ -187,7 +191,7 @@ def test_csv_import_numbers_rows_as_a_spreadsheet_does(client_as, world, persona
     ])
     answer = import_file(client_as(personas["org_admin"]), rows, django_capture_on_commit_callbacks)
     text = answer.content.decode()
-    assert f"<td>4</td><td>Ugo Neri ({tax_code(31)})</td><td>email non valida</td>" in text
+    assert f"<td>4</td><td>Ugo Neri ({tax_code(31)})</td><td>Email non valida.</td>" in text
     assert Worker.objects.get(tax_code=tax_code(30)).first_name == "Anna Maria"
 
 
