@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Schema
@@ -219,8 +220,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 404, "not_found", http_error_message(404))
 
     @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(MultiPartParserError)
     def suspicious(request, exc):
-        # Django answers these 400 too; the usual one here is a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        # Django answers these 400 too; the usual ones here are a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        # and a multipart body without its boundary (an endpoint that takes form data, e.g. a receipt).
         return respond(request, 400, "malformed_request", http_error_message(400))
 
     @api.exception_handler(PermissionDenied)

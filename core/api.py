@@ -4,11 +4,12 @@ The API's limits use django-ninja's throttles (they answer 429 with Retry-After)
 `core.ratelimit.retry_after`. Both count per `core.ratelimit.client_address` in the shared cache.
 """
 
+from enum import StrEnum
 from math import ceil
 from typing import Annotated, Generic, TypeVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextChoices
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -26,6 +27,13 @@ MAX_PAGE_SIZE = 200
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 T = TypeVar("T")
+
+
+def api_enum(choices: type[TextChoices], name: str) -> type[StrEnum]:
+    """Model choices as an enum of their own name in the OpenAPI document. Django's are all called
+    after their field (Order.Status, RefundRequest.Status…), and the document kept one schema per
+    name: every status field and filter listed the refunds' values."""
+    return StrEnum(name, {member.name: member.value for member in choices})
 
 
 class PageParams(Schema):

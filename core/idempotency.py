@@ -53,7 +53,8 @@ OPENAPI_PARAMETER = {
     "in": "header",
     "name": HEADER,
     "required": False,
-    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    # What check_key accepts: visible ASCII, 1 to MAX_KEY_LENGTH characters.
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
     "description": (
         "Una chiave scelta dal client (per esempio un UUID). Ripetendo la richiesta con la stessa chiave e lo "
         "stesso corpo si riceve la prima risposta (intestazione Idempotent-Replayed: true); con un corpo "

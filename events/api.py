@@ -27,7 +27,7 @@ from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 from accounts.api import ApiError, BearerToken
 from accounts.permissions import Perm, can
-from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, paginate, territory_for_input
+from core.api import SLUG_PATTERN, Page, PageParams, PublicWriteThrottle, RowId, api_enum, paginate, territory_for_input
 from core.idempotency import idempotent
 from core.models import Territory
 from core.statements import Prepared
@@ -632,8 +632,11 @@ def undo_check_in(request, event_id: int, ticket_code: str):
     return {"registration": registration.pk, "name": registration.full_name}
 
 
+RegistrationStatus = api_enum(Registration.Status, "RegistrationStatus")
+
+
 class RegistrationFilters(Schema):
-    status: Registration.Status | None = None
+    status: RegistrationStatus | None = None
 
 
 class RegistrationRowOut(Schema):

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from accounts.api import ApiError, BearerToken, invalid_form
 from accounts.models import Role
 from accounts.permissions import Perm, can, organisations_of
-from core.api import SLUG_PATTERN, Page, PageParams, paginate, territory_for_input
+from core.api import SLUG_PATTERN, Page, PageParams, api_enum, paginate, territory_for_input
 from core.idempotency import HEADER, OPENAPI_PARAMETER, check_key
 from core.links import slug_url_maker
 from network.models import Organisation
@@ -38,6 +38,8 @@ from .models import Category, Delivery, Order, RefundRequest, Service, Wallet, W
 router = Router(tags=["welfare"])
 CURRENCY = "EUR"
 REQUIRED_KEY = {**OPENAPI_PARAMETER, "required": True}
+OrderStatus = api_enum(Order.Status, "OrderStatus")
+RefundStatus = api_enum(RefundRequest.Status, "RefundStatus")
 
 
 def _raise(error: services.WelfareError):
@@ -192,7 +194,7 @@ class OrderIn(Schema):
 class OrderOut(Schema):
     id: int
     code: str
-    status: Order.Status
+    status: OrderStatus
     title: str
     category: Category
     amount_cents: int
@@ -248,7 +250,7 @@ def create_order(request, payload: OrderIn, response: HttpResponse):
 
 
 class OrderFilters(Schema):
-    status: Order.Status | None = None
+    status: OrderStatus | None = None
 
 
 @router.get("/welfare/orders", response=Page[OrderOut], auth=BearerToken(), operation_id="welfare_list_orders")
@@ -303,7 +305,7 @@ def redeem_voucher(request, payload: RedeemIn):
 
 class RefundOut(Schema):
     id: int
-    status: RefundRequest.Status
+    status: RefundStatus
     category: Category
     amount_cents: int
     currency: str = CURRENCY

@@ -152,3 +152,27 @@ def test_the_openapi_document_declares_each_operations_errors_in_the_one_shape(c
     assert errors("network_submit_join_request") == {400, 422, 429}
     assert errors("events_get_event") == {404}
     assert errors("accounts_me") == {401}
+
+
+def test_the_openapi_document_gives_each_status_its_own_values(client, db):
+    # Order.Status, RefundRequest.Status and Registration.Status share a class name: the document
+    # kept one "Status" schema (the refunds') for all, so a client generated from it refused real orders.
+    from events.models import Registration
+    from welfare.models import Order, RefundRequest
+
+    schema = client.get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    def values(node: dict) -> list[str]:
+        node = next((option for option in node.get("anyOf", [node]) if option.get("type") != "null"), node)
+        return components[node["$ref"].rsplit("/", 1)[-1]]["enum"] if "$ref" in node else node["enum"]
+
+    def parameter(path: str, name: str) -> dict:
+        return next(p["schema"] for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name)
+
+    assert values(components["OrderOut"]["properties"]["status"]) == list(Order.Status.values)
+    assert values(components["RefundOut"]["properties"]["status"]) == list(RefundRequest.Status.values)
+    assert values(parameter("/api/v1/welfare/orders", "status")) == list(Order.Status.values)
+    assert values(parameter("/api/v1/events/{event_id}/registrations", "status")) == list(Registration.Status.values)
+    key = next(p for p in schema["paths"]["/api/v1/welfare/orders"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}

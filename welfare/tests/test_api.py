@@ -162,6 +162,10 @@ def test_refund_request_by_api(client, world, personas):
     assert bad.status_code == 422 and "receipt" in bad.json()["fields"]
     assert RefundRequest.objects.count() == 1
     assert client.get("/api/v1/welfare/refunds", **auth).json()["count"] == 1
+    for header in ("multipart/form-data", "multipart/form-data; boundary="):  # no boundary to read the parts by
+        broken = client.post("/api/v1/welfare/refunds", b"--x--", content_type=header, HTTP_IDEMPOTENCY_KEY="r-4", **auth)
+        assert broken.status_code == 400 and broken.json()["code"] == "malformed_request", broken.content
+    assert RefundRequest.objects.count() == 1
 
 
 def test_a_worker_sees_only_their_own_orders(client, world, personas, firm, territory):
