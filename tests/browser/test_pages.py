@@ -183,3 +183,20 @@ def test_save_page_as_pdf_downloads_a_pdf(demo, page, path, tmp_path):
     content = Path(saved).read_bytes()
     assert content.startswith(b"%PDF"), content[:40]
     assert len(content) > 1000
+
+
+def test_leaving_an_empty_field_moves_nothing_below_it(demo, page):
+    """Bootstrap Italia dropped the label of a field left empty into it, and everything below moved
+    up by a line under the pointer: the click on the privacy box or the send button was lost."""
+    page.goto("/milano/aderisci/")
+    page.evaluate("document.fonts.ready.then(() => true)")  # the web fonts' swap moves the page too
+    button = page.get_by_role("button", name="Invia la richiesta")
+    before = button.bounding_box()["y"] + page.evaluate("window.scrollY")
+    for field in ("#id_name", "#id_motivation", "#id_email"):
+        page.locator(field).focus()
+        page.locator(field).blur()
+        after = button.bounding_box()["y"] + page.evaluate("window.scrollY")
+        # The bug moved it by a label's line (25 px); a late style may still nudge it by a pixel or two.
+        assert abs(after - before) < 8, (field, page.locator(f"label[for='{field[1:]}']").get_attribute("class"),
+                                 page.locator(f"label[for='{field[1:]}']").bounding_box(), page.locator(field).bounding_box())
+    assert page.locator("label[for='id_name']").get_attribute("class") == "active"
