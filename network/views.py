@@ -167,6 +167,13 @@ def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None, instance=organisation)
     if request.method == "POST" and form.is_valid():
         services.update_organisation_profile(organisation=organisation, data=form.cleaned_data, actor=request.user)
+        organisation.refresh_from_db(fields=["is_active"])
+        if not organisation.is_active:
+            # Its public page is gone with it: say so, and keep the way back (this form) at hand.
+            messages.success(request, _("%(name)s non fa più parte della rete: la sua scheda non è più pubblica. Per "
+                                        "riammetterla: %(url)s") % {"name": organisation.name,
+                                                                     "url": request.build_absolute_uri(request.path)})
+            return redirect("network:directory", territory=request.territory.slug)
         messages.success(request, _("Scheda aggiornata."))
         return redirect(organisation)
     # The form changed the instance in memory while validating: show the stored values around it.

@@ -80,6 +80,9 @@ def test_rejection_mails_the_reason_to_the_applicant(coordinator, personas, jr, 
     [message] = mail.outbox
     assert message.to == ["anna@sartoria.example.org"]
     assert REASON in message.body
+    # Sent from a no-reply address: the mail says whom to write to instead of inviting a reply.
+    assert "rispondere a questo messaggio" not in message.body
+    assert "Per chiarimenti scrivi al coordinamento della rete" in message.body
     assert not Organisation.objects.filter(name=jr.name).exists()
     entry = AuditLog.objects.get(action="join_request.rejected")
     assert (entry.object_id, entry.actor, entry.changes) == (str(jr.pk), personas["coordinator"], {"reason": REASON})
@@ -114,6 +117,9 @@ def test_approval_publishes_nothing_the_applicant_wrote_only_to_the_coordinators
     page = client.get(organisation.get_absolute_url()).content.decode()
     assert "anna@sartoria.example.org" not in page and "333 1234567" not in page and "figli piccoli" not in page
     assert "non sono pubblicati" in mail.outbox[-1].body
+    # …and says what is: the address and website written in the request (the join form says so too).
+    assert "mostra il nome, l'indirizzo e il sito indicati nella richiesta" in mail.outbox[-1].body
+    assert "compaiono nella sua scheda pubblica" in client.get(reverse("network:join", kwargs={"territory": "milano"})).content.decode()
 
 
 def test_the_coordinator_changes_name_kind_role_and_membership_the_admin_cannot(client_as, personas, firm):
@@ -135,6 +141,10 @@ def test_the_coordinator_changes_name_kind_role_and_membership_the_admin_cannot(
     done = coordinator.post(edit, {"name": "Officine Riunite", "kind": "firm", "size_class": "medium",
                                    "network_role": "partner", "email": "info@officine.example.org"})
     assert done.status_code == 302
+    # Taken out of the network: not sent to its page, now a 404, but told so, with the way back.
+    landed = coordinator.get(done["Location"])
+    assert landed.status_code == 200
+    assert "non fa più parte della rete" in landed.content.decode() and edit in landed.content.decode()
     firm.refresh_from_db()
     assert (firm.name, firm.size_class, firm.network_role, firm.is_active) == ("Officine Riunite", "medium", "partner", False)
     assert firm.slug == "officine-test"  # shared links keep working
