@@ -200,3 +200,16 @@ def test_leaving_an_empty_field_moves_nothing_below_it(demo, page):
         assert abs(after - before) < 8, (field, page.locator(f"label[for='{field[1:]}']").get_attribute("class"),
                                  page.locator(f"label[for='{field[1:]}']").bounding_box(), page.locator(field).bounding_box())
     assert page.locator("label[for='id_name']").get_attribute("class") == "active"
+
+
+def test_a_mail_read_on_a_phone_keeps_its_long_links_inside_the_screen(demo, new_page):
+    from django.core.mail import EmailMessage
+
+    from core.mail import keep_and_send
+
+    link = "https://mire.example.org/account/password/reset/key/" + "x" * 60 + "-set-password/"
+    [kept] = keep_and_send(EmailMessage("Benvenuta nella rete", f"Scegli la tua password: {link}", to=["a@example.org"]))
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"/posta/{kept.token}/")
+    assert page.get_by_text("Scegli la tua password").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
