@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+from .htmx import wants_fragment
+
 VERSION_KEY = "public-pages:version"
 TIMEOUT = 60
 # Fragments are keyed by what they show (an organisation's id and last change); the version catches
@@ -125,7 +127,7 @@ def public_page(view):
                 "public-page",
                 str(public_pages_version(request)),
                 get_language() or "",
-                "htmx" if getattr(request, "htmx", False) else "page",
+                "htmx" if wants_fragment(request) else "page",
                 path,
             ]
         )

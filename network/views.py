@@ -16,6 +16,7 @@ from accounts.permissions import Perm, can, require
 from core.audit_labels import ACTION_LABELS
 from core.cache import fragments, public_data, public_page, public_pages_version
 from core.forms import typed_text
+from core.htmx import wants_fragment
 from core.links import slug_url_maker
 from core.models import AuditLog, Municipio
 from core.pdf import render_pdf
@@ -69,7 +70,7 @@ def _filtered_directory(request: HttpRequest):
 
 
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 @public_page
 @territory_view
 def directory(request: HttpRequest) -> HttpResponse:
@@ -89,7 +90,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     cards = _cards(request, page.object_list, municipi=_municipi(request))
     context = {"form": form, "page": page, "cards": cards, "query": query.urlencode()}
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "network/directory.html#results", context)
     return render(request, "network/directory.html", context)
 

@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
 from core.cache import public_page
+from core.htmx import wants_fragment
 from core.links import slug_url_maker
 from core.money import euros
 from core.pdf import render_pdf
@@ -83,7 +84,7 @@ def _filtered_catalogue(request: HttpRequest):
 
 
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 @public_page
 @territory_view
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -97,7 +98,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "point": point}
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "welfare/catalogue.html#results", context)
     return render(request, "welfare/catalogue.html", context)
 

@@ -124,3 +124,15 @@ def test_a_territory_changed_through_the_model_shows_at_once_on_its_pages(client
 def test_an_unknown_or_overlong_territory_is_not_found(client, territory):
     assert client.get("/roma/organizzazioni/").status_code == 404
     assert client.get(f"/{'m' * 200}/organizzazioni/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/milano/organizzazioni/?kind=firm", "/milano/welfare/?categoria=f"])
+def test_going_back_to_a_page_htmx_no_longer_keeps_gets_the_whole_page(client, territory, path):
+    # htmx asks again with HX-History-Restore-Request and puts the answer in place of the body: a
+    # fragment (or a fragment from the page cache) left a page of bare results, without header or form.
+    swap = client.get(path, HTTP_HX_REQUEST="true")
+    restore = client.get(path, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert swap.status_code == restore.status_code == 200
+    assert "<html" not in swap.content.decode()
+    assert "<html" in restore.content.decode() and 'role="search"' in restore.content.decode()
+    assert "HX-History-Restore-Request" in restore["Vary"]

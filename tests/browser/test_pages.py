@@ -196,9 +196,11 @@ def test_leaving_an_empty_field_moves_nothing_below_it(demo, page):
         page.locator(field).focus()
         page.locator(field).blur()
         after = button.bounding_box()["y"] + page.evaluate("window.scrollY")
-        # The bug moved it by a label's line (25 px); a late style may still nudge it by a pixel or two.
-        assert abs(after - before) < 8, (field, page.locator(f"label[for='{field[1:]}']").get_attribute("class"),
-                                 page.locator(f"label[for='{field[1:]}']").bounding_box(), page.locator(field).bounding_box())
+        label, box = page.locator(f"label[for='{field[1:]}']").bounding_box(), page.locator(field).bounding_box()
+        # Dropped in, the label lay inside the field (39 px); Bootstrap Italia's transitions were seen to
+        # leave it up to 8 px low for a moment, and to nudge what follows by as much.
+        assert label["y"] + label["height"] <= box["y"] + 12, f"the label of {field} dropped into it"
+        assert abs(after - before) < 20, (field, after - before)
     assert page.locator("label[for='id_name']").get_attribute("class") == "active"
 
 
@@ -213,3 +215,16 @@ def test_a_mail_read_on_a_phone_keeps_its_long_links_inside_the_screen(demo, new
     page.goto(f"/posta/{kept.token}/")
     assert page.get_by_text("Scegli la tua password").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_the_members_map_works_again_after_going_back(demo, page):
+    """htmx puts back a copy of the page holding a lifeless copy of the map: it is drawn again, once."""
+    page.goto(DIRECTORY)
+    page.wait_for_function("() => window.htmx !== undefined && document.querySelectorAll('.leaflet-marker-icon').length > 0")
+    page.select_option("#id_kind", "social_coop")
+    page.wait_for_function("() => /[?&]kind=social_coop/.test(location.search)")
+    page.go_back()
+    page.wait_for_function("() => !/kind=/.test(location.search)")
+    page.wait_for_function("() => document.getElementById('members-map')._leaflet_id !== undefined")
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-marker-icon').length > 0")
+    assert page.locator(".leaflet-control-zoom").count() == 1
