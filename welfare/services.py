@@ -555,6 +555,10 @@ class FringeHeadroom:
         makes the year's whole amount taxable, not just what exceeds it."""
         return self.spent_cents > self.threshold_cents
 
+    def crossed_by(self, amount_cents: int) -> bool:
+        """Whether spending `amount_cents` more would take the worker past the threshold."""
+        return self.spent_cents + amount_cents > self.threshold_cents
+
 
 def fringe_headroom(worker: Worker, *, year: int) -> FringeHeadroom:
     rule = FringeThreshold.for_year(year)
@@ -629,7 +633,7 @@ def _place_order(*, worker: Worker, service: Service, transfer_key: str, actor, 
     price = service.price_cents
     if service.category == Category.FRINGE:
         room = fringe_headroom(worker, year=today.year)
-        if room.spent_cents + price > room.threshold_cents:
+        if room.crossed_by(price):
             # Art. 51 c. 3: past the threshold the whole year's fringe benefits become taxable.
             raise ThresholdExceeded(
                 _("Questo acquisto supererebbe la soglia esente dei fringe benefit (%(threshold)s nel %(year)s): "

@@ -142,10 +142,12 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     fringe_room = None
     if item.category == Category.FRINGE and wallets:
         # The purchase would be refused past the worker's yearly threshold (art. 51 c. 3): say so before the click.
-        rooms = {w.pk: services.fringe_headroom(w, year=today.year) for w in workers}
+        # Only for the workers who hold one of the wallets (usually one): a query each.
+        rooms = {w.pk: services.fringe_headroom(w, year=today.year) for w in workers
+                 if any(wallet.worker_id == w.pk for wallet in wallets)}
         for wallet in wallets:
             room = rooms[wallet.worker_id]
-            if room.spent_cents + item.price_cents > room.threshold_cents:
+            if room.crossed_by(item.price_cents):
                 wallet.can_afford, fringe_room = False, room
     return render(request, "welfare/service.html", {
         "fringe_room": fringe_room,
