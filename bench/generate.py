@@ -365,9 +365,7 @@ def main() -> None:
         counts = Generator(args.scale).run()
         counts.update(welfare_data.generate(args.scale))
         record_scale(args.scale)
-    # Fresh statistics, or the planner guesses at an empty table's row counts for the first minute.
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    welfare_data.settle_tables()
     elapsed = time.monotonic() - started
     summary = " ".join(f"{k}={v}" for k, v in counts.items())
     print(f"generated scale={args.scale} {summary} in {elapsed:.1f}s", flush=True)
