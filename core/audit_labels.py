@@ -1,6 +1,10 @@
 """What each audit action means, for people reading the log (the code stays in the row and the filter)."""
 
+from datetime import datetime
+
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
@@ -18,6 +22,11 @@ ACTION_LABELS = {
     "join_request.purged": _("Richiesta di adesione cancellata a fine conservazione"),
     "organisation.created": _("Organizzazione creata"),
     "organisation.profile_updated": _("Scheda dell'organizzazione modificata"),
+    "article.created": _("Notizia creata"),
+    "article.updated": _("Notizia modificata"),
+    "article.published": _("Notizia pubblicata"),
+    "article.unpublished": _("Notizia ritirata dalla pubblicazione"),
+    "article.deleted": _("Bozza di notizia eliminata"),
     "registration.confirmed": _("Iscrizione confermata"),
     "registration.waitlisted": _("Iscrizione in lista d'attesa"),
     "registration.offered": _("Posto offerto"),
@@ -120,6 +129,8 @@ def describe_changes(changes, *, model=None, organisation_names: dict[int, str] 
         def show(item, money=money, key=key):
             if key == "organisation" and isinstance(item, int):
                 return names.get(item, str(item))
+            if key.endswith("_at") and isinstance(item, str):
+                return _moment(item)
             return _value(item, money=money)
 
         if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
@@ -130,6 +141,8 @@ def describe_changes(changes, *, model=None, organisation_names: dict[int, str] 
             # In key order ("" for everyone first): PostgreSQL's jsonb keeps its own, SQLite the written one.
             items = sorted(value.items(), key=lambda item: (item[0] != "", str(item[0])))
             text = ", ".join(f"{k or _('tutti')}: {show(v)}" for k, v in items) or "—"
+        elif value is True and _is_text(key, model):
+            text = str(_("modificato"))  # a long text: the row says that it changed, not what it said
         else:
             text = show(value)
         described.append((_key_label(key, model), text))
@@ -145,6 +158,24 @@ def _key_label(key: str, model) -> str:
         except FieldDoesNotExist:
             pass
     return key.replace("_", " ")
+
+
+def _is_text(key: str, model) -> bool:
+    try:
+        return model is not None and model._meta.get_field(key).get_internal_type() in ("CharField", "TextField")
+    except FieldDoesNotExist:
+        return False
+
+
+def _moment(value: str) -> str:
+    """A moment stored as text (ISO 8601, or str() of an aware datetime), in the territory's time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
 def _value(value, *, money: bool) -> str:

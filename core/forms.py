@@ -1,6 +1,10 @@
 """What people type or send in forms, read the same way by every app: fields and helpers."""
 
+from datetime import datetime
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The largest id a row can have (a signed 64-bit primary key, as in core.api.RowId).
@@ -61,3 +65,43 @@ class HiddenFieldErrors:
                 _("Il modulo non è più valido (forse è rimasto aperto a lungo): ricarica la pagina e riprova."),
                 code="stale_form",
             ))
+
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+# A date and time people set (an event's start, an article's publication): a typo of the year (0001,
+# 20026) is refused rather than stored. Year 1 in Rome is before year 1 in UTC, which Python cannot
+# represent: the form raised OverflowError, a server error.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class MomentField(forms.DateTimeField):
+    def to_python(self, value):
+        try:
+            result = super().to_python(value)
+        except OverflowError:
+            result = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+        if result is not None and not FIRST_YEAR <= result.year <= LAST_YEAR:
+            raise ValidationError(
+                _("Indica una data tra il %(first)s e il %(last)s."), code="year_out_of_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        return result
+
+
+def local_datetimes(form: forms.BaseForm) -> None:
+    """includes/field.html prints a field's value as is, and a datetime-local input only takes
+    "2026-11-28T09:30" in local time: give the form's initial values in that shape."""
+    for name, field in form.fields.items():
+        value = form.initial.get(name)
+        if isinstance(field, forms.DateTimeField) and isinstance(value, datetime):
+            value = timezone.localtime(value)
+            form.initial[name] = value.strftime(DATETIME_LOCAL + (":%S" if value.second else ""))

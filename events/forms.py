@@ -1,15 +1,13 @@
-from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.forms import HiddenFieldErrors, RowsChoiceField
+from core.forms import DateTimeLocalInput, HiddenFieldErrors, MomentField, RowsChoiceField, local_datetimes
 from core.links import free_slug
 from network.models import Organisation
 
@@ -122,45 +120,6 @@ class RegistrationForm(forms.Form):
 
 # Path segments under /<territory>/eventi/ that are pages, not events.
 RESERVED_SLUGS = {"nuovo"}
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format=DATETIME_LOCAL)
-
-
-# An event's dates: a typo of the year (0001, 20026) is refused rather than stored. Year 1 in Rome
-# is before year 1 in UTC, which Python cannot represent: the form raised OverflowError, a server error.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-class EventDateTimeField(forms.DateTimeField):
-    def to_python(self, value):
-        try:
-            result = super().to_python(value)
-        except OverflowError:
-            result = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-        if result is not None and not FIRST_YEAR <= result.year <= LAST_YEAR:
-            raise ValidationError(
-                _("Indica una data tra il %(first)s e il %(last)s."), code="year_out_of_range",
-                params={"first": FIRST_YEAR, "last": LAST_YEAR},
-            )
-        return result
-
-
-def _local_datetimes(form: forms.BaseForm) -> None:
-    # includes/field.html prints a field's value as is, and a datetime-local input only takes
-    # "2026-11-28T09:30" in local time: give the initial values in that shape.
-    for name, field in form.fields.items():
-        value = form.initial.get(name)
-        if isinstance(field, forms.DateTimeField) and isinstance(value, datetime):
-            value = timezone.localtime(value)
-            form.initial[name] = value.strftime(DATETIME_LOCAL + (":%S" if value.second else ""))
-
-
 class EventForm(HiddenFieldErrors, forms.ModelForm):
     """An event's own fields. Seats taken are checked again by the service, under the event's lock."""
 
@@ -183,8 +142,8 @@ class EventForm(HiddenFieldErrors, forms.ModelForm):
             "organisers": forms.CheckboxSelectMultiple,
         }
         field_classes = {
-            "organisers": RowsChoiceField, "starts_at": EventDateTimeField, "ends_at": EventDateTimeField,
-            "registration_opens_at": EventDateTimeField, "registration_closes_at": EventDateTimeField,
+            "organisers": RowsChoiceField, "starts_at": MomentField, "ends_at": MomentField,
+            "registration_opens_at": MomentField, "registration_closes_at": MomentField,
         }
         # Both "45,4642" and "45.4642" are read as coordinates, in either language.
         localized_fields = ["latitude", "longitude"]
@@ -221,7 +180,7 @@ class EventForm(HiddenFieldErrors, forms.ModelForm):
                 help_text=_("Ricevono i nuovi dettagli e il calendario aggiornato; i promemoria seguono comunque la nuova data."),
                 required=False, initial=True,
             )
-        _local_datetimes(self)
+        local_datetimes(self)
 
     def clean_slug(self) -> str:
         value = self.cleaned_data.get("slug", "").strip()
@@ -291,11 +250,11 @@ class SessionForm(HiddenFieldErrors, forms.ModelForm):
             "starts_at": DateTimeLocalInput(), "ends_at": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
-        field_classes = {"starts_at": EventDateTimeField, "ends_at": EventDateTimeField}
+        field_classes = {"starts_at": MomentField, "ends_at": MomentField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _local_datetimes(self)
+        local_datetimes(self)
 
     def clean(self):
         cleaned = super().clean()

@@ -4,9 +4,10 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale, normalise_partita_iva
+from core.forms import DateTimeLocalInput, HiddenFieldErrors, MomentField, local_datetimes
 from core.models import Municipio
 
-from .models import JoinRequest, NetworkRole, Organisation, OrganisationKind, SizeClass
+from .models import Article, JoinRequest, NetworkRole, Organisation, OrganisationKind, SizeClass
 
 
 class DirectoryFilterForm(forms.Form):
@@ -173,3 +174,37 @@ class OrganisationMembershipForm(OrganisationProfileForm):
         cleaned = super().clean()
         check_size_class(self, cleaned)
         return cleaned
+
+
+class ArticleForm(HiddenFieldErrors, forms.ModelForm):
+    """A news item as the coordinators write it; the buttons of the editor say what happens to it."""
+
+    published_at = MomentField(
+        label=_("Data di pubblicazione"), required=False, widget=DateTimeLocalInput,
+        help_text=_("Vuota: la notizia esce appena la pubblichi. Con una data futura esce da quel momento."),
+    )
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Article
+        fields = ["title", "summary", "body", "title_en", "summary_en", "body_en"]
+        # lang="en": spell checkers and screen readers take the English fields as English.
+        widgets = {
+            "summary": forms.Textarea,
+            "title_en": forms.TextInput(attrs={"lang": "en"}),
+            "summary_en": forms.Textarea(attrs={"lang": "en"}),
+            "body_en": forms.Textarea(attrs={"lang": "en"}),
+        }
+        help_texts = {
+            "summary": _("Una o due frasi: compaiono nell'elenco delle notizie e nei motori di ricerca."),
+            "body": _("Markdown: una riga vuota tra i paragrafi, **grassetto**, *corsivo*, [testo del link](https://…), "
+                      "elenchi con «- » a inizio riga, titoli con «## »."),
+            "title_en": _("Facoltativo: chi legge in inglese vede il testo italiano dove manca quello inglese."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        article = self.instance
+        if article.pk:
+            self.initial.setdefault("published_at", article.published_at)
+        local_datetimes(self)

@@ -17,7 +17,7 @@ from core.links import free_slug
 from core.mail import recipient_language, send_templated_mail
 from core.models import Territory
 
-from .models import JoinRequest, Organisation
+from .models import Article, JoinRequest, Organisation
 
 # The privacy notice of the join form promises this retention period (core/migrations/0002).
 JOIN_REQUEST_RETENTION = timedelta(days=730)
@@ -213,3 +213,85 @@ def update_organisation_profile(*, organisation: Organisation, data: dict[str, A
         audit.record(actor=actor, action="organisation.profile_updated", obj=locked, territory=locked.territory,
                      changes=changes)
     return locked
+
+
+# --- news ---------------------------------------------------------------------------------------------
+
+ARTICLE_FIELDS = ("title", "summary", "body", "title_en", "summary_en", "body_en")
+# Path segments under /<territory>/notizie/ that are pages, not articles.
+RESERVED_ARTICLE_SLUGS = frozenset({"pdf"})
+
+
+class ArticleEditedMeanwhile(Exception):
+    """Someone saved the article after the editor's form was drawn; nothing was saved."""
+
+    def __init__(self, current_version: str):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+class ArticleIsPublished(Exception):
+    """Only a draft can be deleted: someone published this one."""
+
+
+def article_version(article: Article) -> str:
+    """What the editor's form carries to notice a save in between: the row's last change, to the microsecond."""
+    return article.updated_at.isoformat() if article.updated_at else ""
+
+
+KEEP = object()  # save_article(published_at=KEEP): the publication stays as it is
+
+
+@transaction.atomic(durable=True)
+def save_article(*, territory: Territory, article: Article | None, data: dict[str, Any], actor: User,
+                 published_at=KEEP, version: str | None = None) -> Article:
+    """Create an article (`article` None) or change it; `published_at` a moment publishes it then (now or
+    later: the public pages show it from that moment), None takes it back to a draft.
+
+    The slug comes from the first title and stays: links to a published article must keep working.
+    `version` is article_version() as the editor's form was drawn: a save in between refuses this one.
+    """
+    if article is None:
+        article = Article(territory=territory, author=actor, slug=free_slug(
+            data["title"], Article.objects.filter(territory=territory), fallback="notizia", max_length=120,
+            reserved=RESERVED_ARTICLE_SLUGS,
+        ))
+        for field in ARTICLE_FIELDS:
+            setattr(article, field, data[field])
+        article.save()
+        audit.record(actor=actor, action="article.created", obj=article, territory=territory)
+        locked = article
+    else:
+        locked = Article.objects.select_for_update().get(pk=article.pk, territory=territory)
+        if version is not None and version != article_version(locked):
+            raise ArticleEditedMeanwhile(article_version(locked))
+        # The titles with their old and new value; of a long text only that it changed.
+        changes = {
+            field: [getattr(locked, field), data[field]] if field.startswith("title") else True
+            for field in ARTICLE_FIELDS if getattr(locked, field) != data[field]
+        }
+        if changes:
+            for field in changes:
+                setattr(locked, field, data[field])
+            locked.save()
+            audit.record(actor=actor, action="article.updated", obj=locked, territory=territory, changes=changes)
+    if published_at is not KEEP and published_at != locked.published_at:
+        old, locked.published_at = locked.published_at, published_at
+        locked.save(update_fields=["published_at", "updated_at"])
+        audit.record(
+            actor=actor, action="article.unpublished" if published_at is None else "article.published", obj=locked,
+            territory=territory, changes={"published_at": [old.isoformat() if old else None,
+                                                           published_at.isoformat() if published_at else None]},
+        )
+    return locked
+
+
+@transaction.atomic(durable=True)
+def delete_article(*, article: Article, actor: User) -> None:
+    """Delete a draft. A published article is taken back instead: people may have its link."""
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    if locked.published_at is not None:
+        raise ArticleIsPublished(locked.title)
+    audit.record(actor=actor, action="article.deleted", obj=locked, territory=locked.territory,
+                 changes={"title": locked.title})
+    locked.delete()

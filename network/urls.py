@@ -20,4 +20,8 @@ urlpatterns = [
     path("<slug:territory>/coordinamento/adesioni/<int:pk>/approva/", views.approve_join_request, name="approve_join_request"),
     path("<slug:territory>/coordinamento/adesioni/<int:pk>/respingi/", views.reject_join_request, name="reject_join_request"),
     path("<slug:territory>/coordinamento/registro/", views.audit_log, name="audit_log"),
+    path("<slug:territory>/coordinamento/notizie/", views.manage_articles, name="manage_articles"),
+    path("<slug:territory>/coordinamento/notizie/nuova/", views.article_new, name="article_new"),
+    path("<slug:territory>/coordinamento/notizie/<int:pk>/", views.article_edit, name="article_edit"),
+    path("<slug:territory>/coordinamento/notizie/<int:pk>/elimina/", views.article_delete, name="article_delete"),
 ]

@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.db.models import F, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context
 from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,6 +28,7 @@ from core.text import render_markdown
 
 from . import services
 from .forms import (
+    ArticleForm,
     DirectoryFilterForm,
     JoinRequestForm,
     OrganisationMembershipForm,
@@ -351,3 +354,122 @@ def article_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     context = _article_context(request, slug)
     return render_pdf(request, "network/article_pdf.html", context, filename=context["article"].localized_title,
                       page_url=context["article"].get_absolute_url())
+
+
+# --- the coordinators' news desk ----------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+@territory_view
+def manage_articles(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONTENT, territory=request.territory)
+    items = Article.objects.filter(territory=request.territory).order_by(
+        F("published_at").desc(nulls_first=True), "-updated_at", "-pk"
+    )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "network/manage_articles.html", {"page": page, "now": timezone.now()})
+
+
+def _article_for_coordinator(request: HttpRequest, pk: int) -> Article:
+    require(request.user, Perm.MANAGE_CONTENT, territory=request.territory)
+    return get_object_or_404(Article, pk=pk, territory=request.territory)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def article_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONTENT, territory=request.territory)
+    return _article_editor(request, Article(territory=request.territory))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _article_editor(request, _article_for_coordinator(request, pk))
+
+
+# The editor's buttons: what happens to the article's publication when it is saved.
+ARTICLE_ACTIONS = ("save", "publish", "unpublish")
+
+
+def _article_editor(request: HttpRequest, article: Article) -> HttpResponse:
+    is_new = article.pk is None
+    stored = {"published_at": article.published_at, "is_published": article.is_published}
+    form = ArticleForm(request.POST if request.method == "POST" else None, instance=article,
+                       initial={"version": services.article_version(article)})
+    action = request.POST.get("action", "save")
+    if request.method == "POST" and action in ARTICLE_ACTIONS and form.is_valid():
+        when = form.cleaned_data["published_at"]
+        published_at = {"save": services.KEEP, "publish": when or timezone.now(), "unpublish": None}[action]
+        try:
+            article = services.save_article(
+                territory=request.territory, article=None if is_new else article,
+                data={field: form.cleaned_data[field] for field in services.ARTICLE_FIELDS},
+                actor=request.user, published_at=published_at,
+                version=None if is_new else form.cleaned_data["version"],
+            )
+        except Article.DoesNotExist:  # deleted by someone else while this form was open
+            raise Http404 from None
+        except services.ArticleEditedMeanwhile as conflict:
+            _show_article_conflict(article, form, current_version=conflict.current_version)
+        else:
+            messages.success(request, _article_saved_message(article, action))
+            return redirect("network:article_edit", territory=request.territory.slug, pk=article.pk)
+    elif request.method == "POST" and action not in ARTICLE_ACTIONS:
+        form.add_error(None, _("Il modulo non è più valido (forse è rimasto aperto a lungo): ricarica la pagina e riprova."))
+    if not is_new:
+        # Validation copied the typed values onto the instance: the page around the form shows the stored ones.
+        article.refresh_from_db()
+    return render(request, "network/article_form.html", {
+        "article": article, "is_new": is_new, "form": form, "now": timezone.now(), **stored,
+        "preview": render_markdown(article.body) if article.pk else "",
+    }, status=422 if request.method == "POST" else 200)
+
+
+def _article_saved_message(article: Article, action: str) -> str:
+    if action == "unpublish":
+        return _("Notizia ritirata: ora è una bozza, e la sua pagina pubblica non c'è più.")
+    if article.published_at is None:
+        return _("Bozza salvata: non è visibile al pubblico finché non la pubblichi.")
+    if not article.is_published:
+        return _("Notizia programmata: sarà pubblicata il %(when)s.") % {
+            "when": date_format(timezone.localtime(article.published_at), "DATETIME_FORMAT")}
+    return _("Notizia pubblicata.") if action == "publish" else _("Modifiche salvate: la pagina pubblica le mostra già.")
+
+
+def _show_article_conflict(article: Article, form, *, current_version: str) -> None:
+    """Someone saved the article after this form was drawn. Their changes stay; this form comes back
+    with what was typed, now carrying the current version: saving it again is a deliberate choice."""
+    last = AuditLog.objects.filter(object_type="network.article", object_id=str(article.pk)).first()
+    form.add_error(None, _(
+        "Nel frattempo %(who)s ha salvato questa notizia (%(when)s): le tue modifiche non sono state salvate. "
+        "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
+    ) % {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
+         "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"})
+    form.data = form.data.copy()
+    form.data["version"] = current_version
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@territory_view
+def article_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Only a draft can be deleted; a published article is taken back instead (people may have its link)."""
+    article = _article_for_coordinator(request, pk)
+    if request.method == "POST" and article.published_at is None:
+        try:
+            services.delete_article(article=article, actor=request.user)
+        except Article.DoesNotExist:  # deleted by someone else a moment ago
+            raise Http404 from None
+        except services.ArticleIsPublished:
+            pass  # published by someone else a moment ago: said below
+        else:
+            messages.success(request, _("Bozza «%(title)s» eliminata.") % {"title": article.title})
+            return redirect("network:manage_articles", territory=request.territory.slug)
+    if article.published_at is not None or request.method == "POST":
+        messages.error(request, _("Si possono eliminare solo le bozze: ritira prima la notizia dalla pubblicazione."))
+        return redirect("network:article_edit", territory=request.territory.slug, pk=article.pk)
+    return render(request, "network/article_delete.html", {"article": article})

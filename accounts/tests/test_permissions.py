@@ -190,6 +190,11 @@ class World:
     def started_table(self) -> WorkingTable:
         return self.started_event.tables.order_by("position").first()
 
+    def draft_article(self) -> Article:
+        """A new draft of the world's territory, for this row of the walk alone."""
+        return Article.objects.create(territory=self.organisation.territory, slug=f"bozza-{uuid4().hex[:8]}",
+                                      title="Bozza della walk", summary="Una bozza.", body="Testo.")
+
     def touch(self, key: str, obj):
         self.touched[key] = obj
         return obj
@@ -454,6 +459,17 @@ def _edited_event(w: World) -> dict:
     return {"territory": "milano", "slug": event.slug}
 
 
+def _new_article_form(w: World, kwargs: dict) -> dict:
+    title = w.touch("network:article_new#post", f"Notizia della walk {uuid4().hex[:6]}")
+    form = w.editor_form(reverse("network:article_new", kwargs=kwargs), title=title, summary="Dalla walk.", body="Testo.")
+    return form | {"action": "save"}  # the button pressed
+
+
+def _draft_article(w: World) -> dict:
+    article = w.touch("network:article_edit#post", w.draft_article())
+    return {"territory": "milano", "pk": article.pk}
+
+
 RENAMED = "Titolo cambiato dalla walk"
 SUMMARY = "Sintesi scritta durante la walk."
 
@@ -604,6 +620,23 @@ ROUTES: dict[str, Route] = {
         data={"reason": "Non operate nel territorio."},
     ),
     "network:audit_log": Route(RESTRICTED, milano()),
+    "network:manage_articles": Route(RESTRICTED, milano()),
+    "network:article_new": Route(RESTRICTED, milano()),
+    "network:article_new#post": Route(
+        RESTRICTED, milano(), method="post", data=_new_article_form,
+        changed=lambda title: Article.objects.filter(title=title).exists(),
+    ),
+    "network:article_edit": Route(RESTRICTED, milano(pk=lambda w: w.article.pk)),
+    "network:article_edit#post": Route(
+        RESTRICTED, _draft_article, method="post",
+        data=lambda w, kw: w.editor_form(reverse("network:article_edit", kwargs=kw), title=RENAMED),
+        changed=lambda article: _refetch(article).title == RENAMED,
+    ),
+    "network:article_delete": Route(RESTRICTED, milano(pk=lambda w: w.draft_article().pk)),
+    "network:article_delete#post": Route(
+        RESTRICTED, lambda w: milano(pk=lambda w: w.touch("network:article_delete#post", w.draft_article()).pk)(w),
+        method="post", changed=lambda article: not Article.objects.filter(pk=article.pk).exists(),
+    ),
     "accounts:dashboard": Route(SIGNED_IN),
     # --- events: the public programme -------------------------------------------------------------
     "events:event_list": Route(PUBLIC, milano()),
