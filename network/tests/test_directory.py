@@ -235,3 +235,15 @@ def test_far_pages_read_by_id_list_the_same_organisations(client, territory, mon
     monkeypatch.setattr(views, "DEEP_PAGE_OFFSET", 0)
     assert listed(client.get(DIRECTORY, {**query, "page": 2, "bench": "deep"})) == expected
     assert expected  # the second page is not empty
+
+
+def test_a_count_in_the_thousands_is_grouped_as_each_language_writes_it(client, territory):
+    from network.models import Organisation
+
+    Organisation.objects.bulk_create(
+        Organisation(territory=territory, name=f"Impresa {n:04}", slug=f"impresa-{n:04}", kind="firm",
+                     size_class="micro", network_role="member_firm")
+        for n in range(1234)
+    )
+    assert "1.234 organizzazioni trovate" in client.get(DIRECTORY).content.decode()
+    assert "1,234 organisations found" in client.get(DIRECTORY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
