@@ -31,3 +31,9 @@ def record(
         territory=territory,
         changes=changes or {},
     ))
+
+
+def plain(value: Any) -> Any:
+    """A field's value as a row's `changes` keep it: JSON's own types as they are (the log then says a
+    yes/no in words and an amount in euros), anything else (a date, a related row, a Decimal) as text."""
+    return value if value is None or isinstance(value, bool | int | str) else str(value)

@@ -678,7 +678,7 @@ def save_event(
             for field, value in data.items():
                 old = getattr(event, field)
                 if old != value:
-                    changes[field] = [_plain(old), _plain(value)]
+                    changes[field] = [audit.plain(old), audit.plain(value)]
                     setattr(event, field, value)
             if any(field in changes for field in PRACTICAL_FIELDS):
                 event.calendar_sequence += 1
@@ -743,10 +743,6 @@ def _details_changed(event: Event, *, moved: bool, notify: bool) -> int:
     ids = list(live.values_list("pk", flat=True))
     notifications.details_changed(ids)
     return len(ids)
-
-
-def _plain(value: Any) -> Any:
-    return value if value is None or isinstance(value, bool | int | str) else str(value)
 
 
 def _check_seats(event: Event, data: dict[str, Any], tables: list[WorkingTable], deleted: list,

@@ -206,7 +206,7 @@ def update_organisation_profile(*, organisation: Organisation, data: dict[str, A
                 setattr(locked, field, value or None)
             continue
         if old != value:
-            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            changes[field] = [audit.plain(old), audit.plain(value)]
             setattr(locked, field, value)
     if changes:
         locked.save()

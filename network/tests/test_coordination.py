@@ -150,7 +150,9 @@ def test_the_coordinator_changes_name_kind_role_and_membership_the_admin_cannot(
     assert firm.slug == "officine-test"  # shared links keep working
     entry = AuditLog.objects.filter(action="organisation.profile_updated").latest("pk")
     assert entry.actor == personas["coordinator"] and entry.changes["name"] == ["Officine Test", "Officine Riunite"]
-    assert entry.changes["is_active"] == ["True", "False"]
+    assert entry.changes["is_active"] == [True, False]
+    log = coordinator.get(reverse("network:audit_log", kwargs={"territory": "milano"})).content.decode()
+    assert "sì → no" in log and "True" not in log  # the log said "True → False"
 
 
 def test_approving_for_an_address_that_already_has_an_account_reuses_it(
