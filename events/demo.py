@@ -1,6 +1,7 @@
 """The demo's events: the MIRE final event of 28 November 2023, and one upcoming event open for registration."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -43,6 +44,8 @@ FINAL_EVENT = {
     "mode": Event.Mode.IN_PERSON,
     "venue_name": "Luiss Hub Milano, Sala Vetri",
     "venue_address": "Via D'Azeglio 3, Milano",
+    "latitude": Decimal("45.483600"),
+    "longitude": Decimal("9.186200"),
     "starts_at": _at(FINAL_DAY, "09:30"),
     "ends_at": _at(FINAL_DAY, "15:30"),
     "capacity": 120,
@@ -79,6 +82,8 @@ UPCOMING_EVENT = {
     "mode": Event.Mode.HYBRID,
     "venue_name": "Spazio Comune Niguarda",
     "venue_address": "Via Hermada 8, Milano",
+    "latitude": Decimal("45.514900"),
+    "longitude": Decimal("9.193600"),
     "online_url": "https://meet.example.org/mire-smart-working",
     "capacity": 60,
     "table_mode": Event.TableMode.FIRST_COME,
