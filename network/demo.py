@@ -23,7 +23,15 @@ TERRITORY = {
     ),
     "center_latitude": "45.464200",
     "center_longitude": "9.190000",
+    "description_en": (
+        "Since 2020 the City of Milan has led a local alliance of some forty organisations – firms, social "
+        "cooperatives, employers' associations, trade unions, a university – working for a better balance "
+        "between life and work: smart working done well, coworking near home, and company welfare that small "
+        "firms too can offer by joining forces."
+    ),
     "contact_email": "mire@comune.milano.example.org",
+    "data_controller": "Comune di Milano",
+    "dpo_email": "rpd@comune.milano.example.org",
 }
 
 MUNICIPI = [

@@ -288,3 +288,24 @@ def test_the_privacy_notice_migration_replaces_only_an_unedited_default(db, monk
     new = next(p for p in PAGES if p["slug"] == "privacy")
     assert page.body == new["body"] and "Iscrizioni agli eventi" in page.body
     assert page.body_en == "Testo del Comune."  # edited by the lead body: kept
+
+
+def test_the_privacy_notice_finds_the_controller_and_the_dpo_in_the_footer(client, territory):
+    # The notice says their contacts are in the footer; the privacy page itself belongs to no territory
+    # and shows the default one's.
+    territory.data_controller = "Comune di Milano"
+    territory.dpo_email = "rpd@comune.milano.example.org"
+    territory.save()
+    page = client.get(reverse("core:page", kwargs={"slug": "privacy"})).content.decode()
+    assert "Titolare del trattamento dei dati: Comune di Milano" in page
+    assert 'href="mailto:rpd@comune.milano.example.org"' in page
+
+
+def test_the_territory_home_shows_its_english_description_to_english_readers(client, territory):
+    territory.description = "Una rete di conciliazione."
+    territory.description_en = "A work-life balance network."
+    territory.save()
+    home = reverse("core:territory_home", kwargs={"territory": territory.slug})
+    assert "Una rete di conciliazione." in client.get(home).content.decode()
+    english = client.get(home, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "A work-life balance network." in english and 'lang="it">A work' not in english
