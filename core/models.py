@@ -19,16 +19,19 @@ class Territory(models.Model):
     network_name = models.CharField(_("nome della rete"), max_length=200)
     network_motto = models.CharField(_("motto"), max_length=200, blank=True)
     description = models.TextField(_("descrizione"), blank=True)
-    description_en = models.TextField(_("descrizione in inglese"), blank=True)
+    # db_default on the fields added later: rows written by code that predates them (an app server
+    # not yet restarted during a deploy, a data migration's historical model) still get a value.
+    description_en = models.TextField(_("descrizione in inglese"), blank=True, default="", db_default="")
     center_latitude = models.DecimalField(_("latitudine del centro"), max_digits=9, decimal_places=6)
     center_longitude = models.DecimalField(_("longitudine del centro"), max_digits=9, decimal_places=6)
     contact_email = models.EmailField(_("email della rete"), blank=True)
     # GDPR art. 13(1)(a)-(b): the privacy notice (core/pages.py) sends people to the footer for these.
     data_controller = models.CharField(
-        _("titolare del trattamento dei dati"), max_length=200, blank=True,
+        _("titolare del trattamento dei dati"), max_length=200, blank=True, default="", db_default="",
         help_text=_("L'ente capofila della rete, per esempio «Comune di Milano»."),
     )
-    dpo_email = models.EmailField(_("email del responsabile della protezione dei dati (RPD)"), blank=True)
+    dpo_email = models.EmailField(_("email del responsabile della protezione dei dati (RPD)"), blank=True, default="",
+                                  db_default="")
     is_active = models.BooleanField(_("attivo"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
