@@ -84,6 +84,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class MomentField(forms.DateTimeField):
+    default_error_messages = {"invalid": _("Indica data e ora, per esempio 07/12/2026 10:00.")}
+
     def to_python(self, value):
         try:
             result = super().to_python(value)

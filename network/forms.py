@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fiscal import normalise_codice_fiscale, normalise_partita_iva
@@ -181,7 +184,8 @@ class ArticleForm(HiddenFieldErrors, forms.ModelForm):
 
     published_at = MomentField(
         label=_("Data di pubblicazione"), required=False, widget=DateTimeLocalInput,
-        help_text=_("Vuota: la notizia esce appena la pubblichi. Con una data futura esce da quel momento."),
+        help_text=_("Vuota: «Pubblica» fa uscire la notizia subito. Con una data futura, «Pubblica» ne programma "
+                    "l'uscita a quel momento."),
     )
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -197,14 +201,31 @@ class ArticleForm(HiddenFieldErrors, forms.ModelForm):
         }
         help_texts = {
             "summary": _("Una o due frasi: compaiono nell'elenco delle notizie e nei motori di ricerca."),
-            "body": _("Markdown: una riga vuota tra i paragrafi, **grassetto**, *corsivo*, [testo del link](https://…), "
-                      "elenchi con «- » a inizio riga, titoli con «## »."),
+            "body": _("Per formattare: una riga vuota tra un paragrafo e l'altro; **parola** per il grassetto, "
+                      "*parola* per il corsivo; [testo](https://indirizzo) per un link; un trattino e uno spazio a "
+                      "inizio riga per un elenco; ## e uno spazio a inizio riga per un titoletto. «Anteprima» mostra "
+                      "il risultato senza salvare."),
             "title_en": _("Facoltativo: chi legge in inglese vede il testo italiano dove manca quello inglese."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, action: str = "save", **kwargs):
+        """`action`: the button pressed (save, publish, unpublish, preview)."""
         super().__init__(*args, **kwargs)
+        self.action = action
         article = self.instance
         if article.pk:
             self.initial.setdefault("published_at", article.published_at)
         local_datetimes(self)
+
+    def clean_published_at(self):
+        when = self.cleaned_data["published_at"]
+        if when is None or self.instance.published_at is not None:
+            return when  # the date field is shown on drafts only
+        if self.action == "save":
+            # A date is a publication plan: saving the draft alone would silently drop it.
+            raise ValidationError(_("Per programmare la notizia usa «Pubblica»; per salvare solo la bozza lascia vuota la data."))
+        # A minute of grace: the field has no seconds, and "now" typed by hand is already past.
+        if self.action == "publish" and when < timezone.now() - timedelta(minutes=1):
+            raise ValidationError(_("Questa data è passata: lascia vuoto il campo per pubblicare subito, "
+                                    "o indica un momento futuro per programmare l'uscita."))
+        return when

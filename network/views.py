@@ -391,17 +391,23 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _article_editor(request, _article_for_coordinator(request, pk))
 
 
-# The editor's buttons: what happens to the article's publication when it is saved.
-ARTICLE_ACTIONS = ("save", "publish", "unpublish")
+# The editor's buttons: what happens to the article's publication when it is saved; "preview" saves nothing.
+ARTICLE_ACTIONS = ("save", "publish", "unpublish", "preview")
 
 
 def _article_editor(request: HttpRequest, article: Article) -> HttpResponse:
     is_new = article.pk is None
-    stored = {"published_at": article.published_at, "is_published": article.is_published}
-    form = ArticleForm(request.POST if request.method == "POST" else None, instance=article,
-                       initial={"version": services.article_version(article)})
+    stored = {"published_at": article.published_at, "is_published": article.is_published,
+              "was_scheduled": article.published_at is not None and not article.is_published}
     action = request.POST.get("action", "save")
-    if request.method == "POST" and action in ARTICLE_ACTIONS and form.is_valid():
+    form = ArticleForm(request.POST if request.method == "POST" else None, instance=article, action=action,
+                       initial={"version": services.article_version(article)})
+    preview = None
+    if request.method == "POST" and action not in ARTICLE_ACTIONS:
+        form.add_error(None, _("Il modulo non è più valido (forse è rimasto aperto a lungo): ricarica la pagina e riprova."))
+    elif request.method == "POST" and form.is_valid() and action == "preview":
+        preview = _article_preview(form.cleaned_data)
+    elif request.method == "POST" and form.is_valid():
         when = form.cleaned_data["published_at"]
         published_at = {"save": services.KEEP, "publish": when or timezone.now(), "unpublish": None}[action]
         try:
@@ -416,27 +422,41 @@ def _article_editor(request: HttpRequest, article: Article) -> HttpResponse:
         except services.ArticleEditedMeanwhile as conflict:
             _show_article_conflict(article, form, current_version=conflict.current_version)
         else:
-            messages.success(request, _article_saved_message(article, action))
+            messages.success(request, _article_saved_message(article, action, was_scheduled=stored["was_scheduled"]))
             return redirect("network:article_edit", territory=request.territory.slug, pk=article.pk)
-    elif request.method == "POST" and action not in ARTICLE_ACTIONS:
-        form.add_error(None, _("Il modulo non è più valido (forse è rimasto aperto a lungo): ricarica la pagina e riprova."))
     if not is_new:
         # Validation copied the typed values onto the instance: the page around the form shows the stored ones.
         article.refresh_from_db()
+    refused = request.method == "POST" and preview is None
     return render(request, "network/article_form.html", {
-        "article": article, "is_new": is_new, "form": form, "now": timezone.now(), **stored,
-        "preview": render_markdown(article.body) if article.pk else "",
-    }, status=422 if request.method == "POST" else 200)
+        "article": article, "is_new": is_new, "form": form, "now": timezone.now(), "preview": preview,
+        "field_errors": any(name != "__all__" for name in form.errors), **stored,
+    }, status=422 if refused else 200)
 
 
-def _article_saved_message(article: Article, action: str) -> str:
+def _article_preview(data: dict) -> dict:
+    """The typed text as the public page will show it, in each language written."""
+    return {
+        "it": {"title": data["title"], "summary": data["summary"], "body": render_markdown(data["body"])},
+        "en": {"title": data["title_en"], "summary": data["summary_en"], "body": render_markdown(data["body_en"])}
+        if data["title_en"] or data["body_en"] else None,
+    }
+
+
+def _when(moment) -> str:
+    """A moment as the news desk writes it everywhere: "7 dicembre 2026, 10:00"."""
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
+def _article_saved_message(article: Article, action: str, *, was_scheduled: bool) -> str:
+    if action == "unpublish" and was_scheduled:
+        return _("Programmazione annullata: la notizia è di nuovo una bozza e non uscirà finché non la pubblichi.")
     if action == "unpublish":
         return _("Notizia ritirata: ora è una bozza, e la sua pagina pubblica non c'è più.")
     if article.published_at is None:
         return _("Bozza salvata: non è visibile al pubblico finché non la pubblichi.")
     if not article.is_published:
-        return _("Notizia programmata: sarà pubblicata il %(when)s.") % {
-            "when": date_format(timezone.localtime(article.published_at), "DATETIME_FORMAT")}
+        return _("Notizia programmata: uscirà il %(when)s.") % {"when": _when(article.published_at)}
     return _("Notizia pubblicata.") if action == "publish" else _("Modifiche salvate: la pagina pubblica le mostra già.")
 
 
@@ -448,7 +468,7 @@ def _show_article_conflict(article: Article, form, *, current_version: str) -> N
         "Nel frattempo %(who)s ha salvato questa notizia (%(when)s): le tue modifiche non sono state salvate. "
         "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
     ) % {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
-         "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"})
+         "when": _when(last.created_at) if last else "—"})
     form.data = form.data.copy()
     form.data["version"] = current_version
 

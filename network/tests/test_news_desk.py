@@ -1,6 +1,7 @@
 """The coordinators write the network's news: drafts stay private, publishing (now or later) shows them,
 taking one back hides it again, and every step leaves an audit row."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -51,7 +52,9 @@ def test_a_saved_draft_is_not_public_and_publishing_it_shows_it(coordinator, ter
     assert TEXT["title"] not in coordinator.get(reverse("network:articles", kwargs={"territory": "milano"})).content.decode()
 
     page = coordinator.get(desk("network:article_edit", pk=article.pk)).content.decode()
-    assert "<strong>il martedì e il giovedì</strong>" in page  # the preview renders the Markdown
+    # Enter in a text field presses the form's first button: it must save, never publish.
+    buttons = re.findall(r'<button[^>]*name="action" value="(\w+)"', page)
+    assert buttons == ["save", "preview", "publish"]
 
     response = coordinator.post(desk("network:article_edit", pk=article.pk),
                                 {**TEXT, "action": "publish", "version": services.article_version(article)})
@@ -126,6 +129,7 @@ def test_a_save_in_between_is_not_overwritten_unless_the_coordinator_saves_again
                                 {**TEXT, "summary": "La mia versione.", "action": "save", "version": drawn})
     assert response.status_code == 422
     assert "Nel frattempo" in response.content.decode()
+    assert "correggi i campi segnalati" not in response.content.decode()  # no field is wrong
     assert Article.objects.get(pk=article.pk).summary == "Scritto da un collega."
     # The form came back with the current version: saving it again is a choice, and goes through.
     current = response.context["form"].data["version"]
@@ -167,3 +171,43 @@ def test_the_news_desk_lists_drafts_first_and_has_an_empty_state(coordinator, te
     page = coordinator.get(desk()).content.decode()
     assert page.index("In lavorazione") < page.index("Uscita")
     assert "Bozza" in page and "Pubblicata" in page
+
+
+def test_the_preview_shows_the_typed_text_in_each_language_and_saves_nothing(coordinator, territory):
+    typed = {**TEXT, "title_en": "New welfare desk", "body_en": "Open **on Tuesdays**.", "action": "preview"}
+    response = coordinator.post(desk("network:article_new"), typed)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<strong>il martedì e il giovedì</strong>" in page and "<strong>on Tuesdays</strong>" in page
+    assert 'lang="en"' in page
+    assert f'value="{TEXT["title"]}"' in page  # the form keeps what was typed
+    assert not Article.objects.exists()
+
+
+def test_a_date_is_a_plan_to_publish_and_is_never_dropped_or_in_the_past(coordinator, territory):
+    tomorrow = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = coordinator.post(desk("network:article_new"), {**TEXT, "action": "save", "published_at": tomorrow})
+    assert response.status_code == 422 and "Per programmare la notizia usa «Pubblica»" in response.content.decode()
+    yesterday = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = coordinator.post(desk("network:article_new"), {**TEXT, "action": "publish", "published_at": yesterday})
+    assert response.status_code == 422 and "Questa data è passata" in response.content.decode()
+    assert not Article.objects.exists()
+    # This very minute, typed by hand, is "now".
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    assert coordinator.post(desk("network:article_new"), {**TEXT, "action": "publish", "published_at": now}).status_code == 302
+    assert Article.objects.get().is_published
+
+
+def test_cancelling_a_schedule_says_so_and_taking_back_asks_first(coordinator, territory, personas):
+    article = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"],
+                                    published_at=timezone.now() + timedelta(days=3))
+    page = coordinator.get(desk("network:article_edit", pk=article.pk)).content.decode()
+    assert "Annulla la programmazione" in page and "Uscirà il" in page
+    response = coordinator.post(desk("network:article_edit", pk=article.pk),
+                                {**TEXT, "action": "unpublish", "version": services.article_version(article)}, follow=True)
+    assert "Programmazione annullata" in response.content.decode()
+    published = services.save_article(territory=territory, article=None, data={**TEXT, "title": "Uscita"},
+                                      actor=personas["coordinator"], published_at=timezone.now())
+    page = coordinator.get(desk("network:article_edit", pk=published.pk)).content.decode()
+    assert re.search(r'value="unpublish" data-confirm="Ritirare la notizia\?', page)
+    assert "js/confirm-submit" in page
