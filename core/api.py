@@ -106,9 +106,12 @@ class TerritoryOut(Schema):
     network_name: str
     network_motto: str
     description: str
+    description_en: str = Field(description="The description in English; empty when there is none.")
     center_latitude: float
     center_longitude: float
     contact_email: str
+    data_controller: str = Field(description="Who controls the personal data the network's platform holds (GDPR art. 13).")
+    dpo_email: str = Field(description="The data protection officer's address; empty when not given.")
     url: str
 
     @staticmethod

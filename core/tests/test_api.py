@@ -45,6 +45,14 @@ def test_a_territory_lists_its_municipi_in_order(client, milano):
     assert response.json()["municipi"] == [{"number": 1, "name": "Municipio 1"}, {"number": 2, "name": "Municipio 2"}]
 
 
+def test_a_territory_says_who_controls_its_data_and_how_to_reach_the_dpo(client, milano):
+    Territory.objects.filter(pk=milano.pk).update(
+        data_controller="Comune di Milano", dpo_email="rpd@comune.milano.example.org", description_en="A network.")
+    body = client.get("/api/v1/territories/milano").json()
+    assert (body["data_controller"], body["dpo_email"], body["description_en"]) == (
+        "Comune di Milano", "rpd@comune.milano.example.org", "A network.")
+
+
 @pytest.mark.parametrize("path", ["chiuso", "atlantide", "mil%00ano", "milano/extra"])
 def test_inactive_unknown_or_malformed_territories_answer_404_json(client, milano, path):
     make_territory("chiuso", "Abbandonato", is_active=False)
