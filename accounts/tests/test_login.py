@@ -111,7 +111,8 @@ def test_repeated_failed_logins_are_throttled_even_with_the_right_password(clien
         assert "Troppi tentativi" not in response.content.decode()
     response = sign_in(client, member.email)
     assert response.status_code in (200, 429)
-    assert "Troppi tentativi di accesso. Riprova più tardi." in response.content.decode()
+    assert "l&#x27;accesso è sospeso per qualche minuto (al massimo 5)" in response.content.decode()
+    assert "reimposta la password" in response.content.decode()
     assert not is_signed_in(client)
 
 
@@ -285,3 +286,11 @@ def test_too_many_password_changes_get_the_same_page(client, member):
 def test_lifting_the_limits_lifts_the_sign_in_ones_too(settings, client, member):
     settings.ACCOUNT_RATE_LIMITS = False  # what RATELIMIT_ENABLED=false sets (config/settings.py)
     assert all(sign_in(client, f"p{n}@example.org", "sbagliata").status_code == 200 for n in range(35))
+
+
+@pytest.mark.parametrize(("rules", "minutes"), [("30/m/ip,5/5m/key", 5), ("10/h/key", 60), ("3/90s/ip", 2), ("", 1)])
+def test_the_lockout_message_names_the_longest_wait_of_the_limits(settings, rules, minutes):
+    from accounts.adapter import _lockout_minutes
+
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": rules}
+    assert _lockout_minutes() == minutes
