@@ -39,6 +39,18 @@ def test_use_my_position_orders_the_catalogue_nearest_first(demo, new_page):
     assert re.search(r"\d+,\d km|\d+ m", first.inner_text())
 
 
+def test_a_refused_position_is_said_and_the_typed_fields_remain_the_way_on(demo, new_page):
+    # No geolocation permission: the click did nothing at all, no word, no change.
+    page = new_page(permissions=[])
+    page.goto("/milano/welfare/")
+    button = page.get_by_role("button", name="Usa la mia posizione")
+    button.click()
+    status = page.locator("#position-status")
+    status.filter(has_text="latitudine e longitudine").wait_for()
+    assert status.get_attribute("role") == "status"
+    assert button.is_enabled()
+
+
 def test_a_typed_point_with_decimals_is_accepted_by_the_browser(demo, page):
     page.goto("/milano/welfare/")
     page.get_by_label("Latitudine").fill("45.4972")
