@@ -75,7 +75,9 @@ class RegistrationForm(forms.Form):
             )
         choices = [(c, c) for c in question.choices]
         if question.kind == Question.Kind.SINGLE:
-            return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+            field = forms.ChoiceField(choices=[("", "—"), *choices], **common)
+            field.content_choices = True  # the coordinator's words: includes/field.html marks their language
+            return field
         return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
 
     def clean(self):

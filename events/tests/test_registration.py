@@ -628,3 +628,20 @@ def test_a_table_ranked_twice_is_refused_next_to_the_repeated_choice(client, ter
     assert "preference_1" not in form.errors and not form.non_field_errors()
     assert 'id="id_preference_2-error"' in response.content.decode()
     assert not Registration.objects.exists()
+
+
+def test_the_english_form_marks_the_events_italian_words_as_italian(client, territory):
+    # WCAG 3.1.2: a screen reader reading the English page pronounces the event's own words as Italian.
+    event = make_event(territory, capacity=5)
+    Event.objects.filter(pk=event.pk).update(title="Laboratorio di conciliazione")
+    event.refresh_from_db()
+    Question.objects.create(event=event, label="Quante persone lavorano con te?", kind=Question.Kind.SINGLE,
+                            choices=["1-9", "10 e oltre"], position=1)
+    Question.objects.create(event=event, label="Usate già lo smart working?", kind=Question.Kind.YES_NO, position=2)
+    english = client.get(register_url(event), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span lang="it">Laboratorio di conciliazione</span>' in english
+    assert re.search(r'<label for="id_q_\d+" lang="it">Quante persone', english)
+    assert re.search(r'<option value="10 e oltre"[^>]* lang="it">', english)
+    assert re.search(r'<option value="yes"[^>]*>Yes</option>', english)  # our own words, in English
+    italian = client.get(register_url(event)).content.decode()
+    assert 'lang="it"' not in italian.split('id="main-content"', 1)[1]  # the page's own language needs no marking
