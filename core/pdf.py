@@ -38,6 +38,8 @@ def render_pdf(
     context = {**context, "page_url": request.build_absolute_uri(page_url) if page_url else None}
     html = render_to_string(template, context, request=request)
     document = HTML(string=html, base_url=request.build_absolute_uri("/"), url_fetcher=LocalStaticFetcher())
-    response = HttpResponse(document.write_pdf(), content_type="application/pdf")
+    # Tagged (headings, paragraphs, lists, tables in reading order): a screen reader can read the PDF
+    # as it reads the page it prints, which an untagged PDF does not allow.
+    response = HttpResponse(document.write_pdf(pdf_tags=True), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{slugify(filename) or "pagina"}.pdf"'
     return response

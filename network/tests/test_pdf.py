@@ -36,6 +36,15 @@ def pdf_titles(pdf: bytes) -> list[str]:
     return titles
 
 
+def pdf_objects(pdf: bytes) -> bytes:
+    """The PDF with its compressed object streams inflated, for looking up dictionary keys."""
+    chunks = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        with contextlib.suppress(zlib.error):
+            chunks.append(zlib.decompress(match.group(1)))
+    return b"\n".join(chunks)
+
+
 def assert_pdf_of(response, title: str, filename: str) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -44,6 +53,10 @@ def assert_pdf_of(response, title: str, filename: str) -> None:
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 1024
     assert title in pdf_titles(pdf)
+    # Tagged, so that a screen reader reads it in order, with its headings: /MarkInfo << /Marked true >>
+    # and a structure tree.
+    objects = pdf_objects(pdf)
+    assert re.search(rb"/Marked\s+true", objects) and b"/StructTreeRoot" in objects, "the PDF is not tagged"
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert title in " ".join(text.split())
@@ -125,7 +138,7 @@ class _CapturedHtml:
     def __init__(self, *, string, **_options):
         self.pages.append(string)
 
-    def write_pdf(self) -> bytes:
+    def write_pdf(self, **options) -> bytes:
         return b"%PDF-1.7 captured"
 
 
