@@ -69,9 +69,9 @@ def test_unknown_static_page_is_404(client, db):
     assert client.get(reverse("core:page", kwargs={"slug": "non-esiste"})).status_code == 404
 
 
-def test_every_public_page_links_the_three_legal_pages_in_its_footer(client, firm, article, other_territory):
+def public_urls(firm, article) -> list[str]:
     sent = SentMail.objects.create(to="anna@example.org", subject="Ciao", body_text="Testo")
-    urls = [
+    return [
         "/",
         reverse("core:territory_home", kwargs={"territory": "milano"}),
         reverse("network:directory", kwargs={"territory": "milano"}),
@@ -85,6 +85,10 @@ def test_every_public_page_links_the_three_legal_pages_in_its_footer(client, fir
         reverse("account_reset_password"),
         *[reverse("core:page", kwargs={"slug": slug}) for slug in STATIC_PAGES],
     ]
+
+
+def test_every_public_page_links_the_three_legal_pages_in_its_footer(client, firm, article, other_territory):
+    urls = public_urls(firm, article)
     missing = {}
     for url in urls:
         response = client.get(url)
@@ -92,6 +96,13 @@ def test_every_public_page_links_the_three_legal_pages_in_its_footer(client, fir
         footer = response.content.decode().split('<footer class="it-footer"', 1)[-1]
         missing[url] = [link for link in FOOTER_LINKS if link not in footer]
     assert missing == {url: [] for url in urls}
+
+
+def test_every_public_page_has_one_main_heading(client, firm, article, other_territory):
+    # Screen reader users jump to the h1 to learn where they are; the join form's thank-you page had none.
+    urls = public_urls(firm, article)
+    headings = {url: len(re.findall(r"<h1[\s>]", client.get(url).content.decode())) for url in urls}
+    assert headings == dict.fromkeys(urls, 1)
 
 
 def test_switching_to_english(client, db):
