@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "join_request.purged": _("Richiesta di adesione cancellata a fine conservazione"),
     "organisation.created": _("Organizzazione creata"),
     "organisation.profile_updated": _("Scheda dell'organizzazione modificata"),
+    "organisation.left_network": _("Organizzazione uscita dalla rete"),
+    "organisation.readmitted": _("Organizzazione riammessa nella rete"),
     "article.created": _("Notizia creata"),
     "article.updated": _("Notizia modificata"),
     "article.published": _("Notizia pubblicata"),

@@ -210,8 +210,10 @@ def update_organisation_profile(*, organisation: Organisation, data: dict[str, A
             setattr(locked, field, value)
     if changes:
         locked.save()
-        audit.record(actor=actor, action="organisation.profile_updated", obj=locked, territory=locked.territory,
-                     changes=changes)
+        # Leaving the network and coming back are what the log is read for: their own names.
+        action = {(True, False): "organisation.left_network", (False, True): "organisation.readmitted"}.get(
+            tuple(changes["is_active"]) if "is_active" in changes else None, "organisation.profile_updated")
+        audit.record(actor=actor, action=action, obj=locked, territory=locked.territory, changes=changes)
     return locked
 
 

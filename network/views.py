@@ -6,8 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,6 +27,7 @@ from core.pdf import render_pdf
 from core.ratelimit import retry_after
 from core.territories import territory_view
 from core.text import render_markdown
+from events.models import Event
 
 from . import services
 from .forms import (
@@ -169,16 +172,24 @@ def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form_class = (OrganisationMembershipForm if can(request.user, Perm.MANAGE_MEMBERS, territory=request.territory)
                   else OrganisationProfileForm)
     form = form_class(request.POST or None, request.FILES or None, instance=organisation)
+    was_active = organisation.is_active
     if request.method == "POST" and form.is_valid():
         services.update_organisation_profile(organisation=organisation, data=form.cleaned_data, actor=request.user)
         organisation.refresh_from_db(fields=["is_active"])
         if not organisation.is_active:
             # Its public page is gone with it: say so, and keep the way back (this form) at hand.
-            messages.success(request, _("%(name)s non fa più parte della rete: la sua scheda non è più pubblica. Per "
-                                        "riammetterla: %(url)s") % {"name": organisation.name,
-                                                                     "url": request.build_absolute_uri(request.path)})
+            messages.success(request, format_html(
+                _("{name} non fa più parte della rete: la sua scheda non è più pubblica. La ritrovi tra le "
+                  "<a href=\"{url}\">organizzazioni fuori dalla rete</a>, da dove puoi riammetterla."),
+                name=organisation.name,
+                url=reverse("network:members", kwargs={"territory": request.territory.slug}) + "?stato=out",
+            ))
             return redirect("network:directory", territory=request.territory.slug)
-        messages.success(request, _("Scheda aggiornata."))
+        if not was_active:
+            messages.success(request, _("%(name)s è di nuovo nella rete: la sua scheda è di nuovo pubblica.")
+                             % {"name": organisation.name})
+        else:
+            messages.success(request, _("Scheda aggiornata."))
         return redirect(organisation)
     # The form changed the instance in memory while validating: show the stored values around it.
     organisation.refresh_from_db()
@@ -231,6 +242,43 @@ def join(request: HttpRequest) -> HttpResponse:
 @territory_view
 def join_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "network/join_thanks.html")
+
+
+@require_safe
+@login_required
+@territory_view
+def coordination(request: HttpRequest) -> HttpResponse:
+    """The coordinators' starting point: what waits for them, and the way to each of their pages."""
+    territory = request.territory
+    require(request.user, Perm.MANAGE_MEMBERS, territory=territory)
+    waiting = {
+        "join_requests": JoinRequest.objects.filter(territory=territory, status=JoinRequest.Status.PENDING).count(),
+        "drafts": Article.objects.filter(territory=territory, published_at__isnull=True).count(),
+        "upcoming_events": Event.objects.in_territory(territory).upcoming().count(),
+        "members": Organisation.objects.in_territory(territory).active().count(),
+        "former_members": Organisation.objects.in_territory(territory).filter(is_active=False).count(),
+    }
+    return render(request, "network/coordination.html", {"waiting": waiting})
+
+
+@require_safe
+@login_required
+@territory_view
+def members(request: HttpRequest) -> HttpResponse:
+    """Every organisation of the territory, those out of the network too: the way back to them."""
+    require(request.user, Perm.MANAGE_MEMBERS, territory=request.territory)
+    state = request.GET.get("stato", "in")
+    if state not in ("in", "out"):
+        state = "in"
+    organisations = Organisation.objects.in_territory(request.territory).filter(is_active=state == "in")
+    text = typed_text(request.GET.get("q"), max_length=100)
+    if text:
+        organisations = organisations.filter(name__icontains=text)
+    page = Paginator(organisations.order_by("name", "pk").only(*CARD_FIELDS, "is_active"), 50).get_page(
+        request.GET.get("page"))
+    query = QueryDict(mutable=True)
+    query.update({k: v for k, v in {"stato": state, "q": text}.items() if v})
+    return render(request, "network/members.html", {"page": page, "state": state, "q": text, "query": query.urlencode()})
 
 
 @require_safe

@@ -610,6 +610,8 @@ ROUTES: dict[str, Route] = {
     "network:articles": Route(PUBLIC, milano()),
     "network:article": Route(PUBLIC, milano(slug=lambda w: w.article.slug)),
     "network:article_pdf": Route(PUBLIC, milano(slug=lambda w: w.article.slug)),
+    "network:coordination": Route(RESTRICTED, milano()),
+    "network:members": Route(RESTRICTED, milano()),
     "network:join_requests": Route(RESTRICTED, milano()),
     "network:join_request": Route(RESTRICTED, milano(pk=lambda w: w.pending_join_request().pk)),
     "network:approve_join_request": Route(RESTRICTED, milano(pk=lambda w: w.pending_join_request().pk), method="post"),

@@ -14,7 +14,7 @@ from conftest import make_organisation, make_user
 from core import audit
 from core.models import AuditLog, SentMail
 from network import services
-from network.models import JoinRequest, Organisation
+from network.models import Article, JoinRequest, Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -144,15 +144,28 @@ def test_the_coordinator_changes_name_kind_role_and_membership_the_admin_cannot(
     # Taken out of the network: not sent to its page, now a 404, but told so, with the way back.
     landed = coordinator.get(done["Location"])
     assert landed.status_code == 200
-    assert "non fa più parte della rete" in landed.content.decode() and edit in landed.content.decode()
+    members = reverse("network:members", kwargs={"territory": "milano"})
+    assert "non fa più parte della rete" in landed.content.decode()
+    assert f'<a href="{members}?stato=out">organizzazioni fuori dalla rete</a>' in landed.content.decode()
+    # There it is, with the way to readmit it; not among those in the network.
+    assert f'href="{edit}">Modifica o riammetti' in coordinator.get(members, {"stato": "out"}).content.decode()
+    assert "Officine Riunite" not in coordinator.get(members).content.decode()
     firm.refresh_from_db()
     assert (firm.name, firm.size_class, firm.network_role, firm.is_active) == ("Officine Riunite", "medium", "partner", False)
     assert firm.slug == "officine-test"  # shared links keep working
-    entry = AuditLog.objects.filter(action="organisation.profile_updated").latest("pk")
+    entry = AuditLog.objects.filter(action="organisation.left_network").latest("pk")
     assert entry.actor == personas["coordinator"] and entry.changes["name"] == ["Officine Test", "Officine Riunite"]
     assert entry.changes["is_active"] == [True, False]
     log = coordinator.get(reverse("network:audit_log", kwargs={"territory": "milano"})).content.decode()
     assert "sì → no" in log and "True" not in log  # the log said "True → False"
+
+    page = coordinator.get(edit).content.decode()
+    assert "non fa parte della rete" in page and f'href="{members}?stato=out"' in page  # not a link to its 404
+    back = coordinator.post(edit, {"name": "Officine Riunite", "kind": "firm", "size_class": "medium",
+                                   "network_role": "partner", "email": "info@officine.example.org", "is_active": "on"},
+                            follow=True)
+    assert "è di nuovo nella rete" in back.content.decode()
+    assert AuditLog.objects.filter(action="organisation.readmitted", object_id=str(firm.pk)).exists()
 
 
 def test_approving_for_an_address_that_already_has_an_account_reuses_it(
@@ -344,3 +357,24 @@ def test_every_audit_action_the_code_records_has_a_name_for_people():
     recorded |= {f"welfare.provider.{s}" for s in ProviderProposal.Status.values if s != "new"}
     assert len(recorded) > 40
     assert sorted(recorded - set(ACTION_LABELS)) == []
+
+
+def test_the_coordination_home_says_what_waits_and_leads_everywhere(coordinator, territory, jr):
+    Article.objects.create(territory=territory, slug="bozza", title="Bozza", summary="S", body="B")
+    page = coordinator.get(reverse("network:coordination", kwargs={"territory": "milano"})).content.decode()
+    assert "1 richiesta da esaminare" in page and "1 bozza non pubblicata" in page
+    for name in ("network:join_requests", "network:members", "network:manage_articles", "network:audit_log",
+                 "events:event_list", "welfare:coordination"):
+        assert f'href="{reverse(name, kwargs={"territory": "milano"})}"' in page, name
+    # The header's "Coordinamento" leads here, and says so when here.
+    assert 'aria-current="page"><span>Coordinamento</span>' in page
+
+
+def test_the_members_list_searches_by_name_and_keeps_to_its_territory(coordinator, territory, other_territory):
+    make_organisation(territory, "Forno Solidale")
+    make_organisation(other_territory, "Forno Orobico")
+    members = reverse("network:members", kwargs={"territory": "milano"})
+    page = coordinator.get(members, {"q": "forno"}).content.decode()
+    assert "Forno Solidale" in page and "Forno Orobico" not in page
+    assert "Nessuna organizzazione con «pane» nel nome." in coordinator.get(members, {"q": "pane"}).content.decode()
+    assert "Nessuna organizzazione è uscita dalla rete." in coordinator.get(members, {"stato": "out"}).content.decode()
