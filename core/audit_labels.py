@@ -75,6 +75,13 @@ ACTION_LABELS = {
 }
 
 
+# The actors that are no person, as core/audit.py and the services write them.
+ACTOR_LABELS = {
+    "sistema": _("sistema (operazione automatica)"),
+    "anonimo": _("visitatore non registrato"),
+}
+
+
 # What the keys of `changes` mean; a key naming a field of the row's model takes the field's own name.
 CHANGE_LABELS = {
     "admin": _("amministratore"),
@@ -108,7 +115,22 @@ CHANGE_LABELS = {
     "wallets": _("borsellini"),
     "wallets_emptied": _("borsellini svuotati"),
     "website": _("sito web"),
+    # The event editor's rows, by model and what happened to them.
+    "session_added": _("sessioni aggiunte"),
+    "session_changed": _("sessioni modificate"),
+    "session_deleted": _("sessioni eliminate"),
+    "question_added": _("domande aggiunte"),
+    "question_changed": _("domande modificate"),
+    "question_deleted": _("domande eliminate"),
+    "workingtable_added": _("tavoli aggiunti"),
+    "workingtable_changed": _("tavoli modificati"),
+    "workingtable_deleted": _("tavoli eliminati"),
+    "organisers": _("organizzatori"),
+    "calendar_sequence": _("versione del calendario"),
 }
+# Keys whose value is a list of things, never an [old, new] pair, even when it holds two.
+LIST_KEYS = {"categories"}
+LIST_SUFFIXES = ("_added", "_changed", "_deleted")
 # Keys whose values (or whose mapping's values) are amounts in cents.
 MONEY_KEYS = {"tiers"}
 
@@ -133,10 +155,16 @@ def describe_changes(changes, *, model=None, organisation_names: dict[int, str] 
                 return names.get(item, str(item))
             if key.endswith("_at") and isinstance(item, str):
                 return _moment(item)
+            if key == "categories" and isinstance(item, str):
+                return item.replace("_", "-")  # the letter of TUIR art. 51: f_bis reads f-bis
             return _value(item, money=money)
 
-        if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
-            text = f"{show(value[0])} → {show(value[1])}"
+        is_list = key in LIST_KEYS or key.endswith(LIST_SUFFIXES)
+        if isinstance(value, list) and len(value) == 2 and not is_list and not any(isinstance(v, dict) for v in value):
+            # [old, new]; each side may itself be a list (an event's organisers before and after).
+            old, new = (", ".join(show(v) for v in side) or "—" if isinstance(side, list) else show(side)
+                        for side in value)
+            text = f"{old} → {new}"
         elif isinstance(value, list):
             text = ", ".join(show(v) for v in value) or "—"
         elif isinstance(value, dict):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .audit_labels import action_label, describe_changes
+from .audit_labels import ACTOR_LABELS, action_label, describe_changes
 
 
 class Territory(models.Model):
@@ -115,6 +115,11 @@ class AuditLog(models.Model):
     @property
     def action_label(self) -> str:
         return action_label(self.action)
+
+    @property
+    def actor_display(self) -> str:
+        """Who did it, for people: the platform's own words ("sistema", "anonimo") in the reader's language."""
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
 
     def describe_changes(self, organisation_names: dict[int, str] | None = None) -> list[tuple[str, str]]:
         try:

@@ -22,7 +22,7 @@ from core.cache import fragments, public_data, public_page, public_pages_version
 from core.forms import typed_text
 from core.htmx import wants_fragment
 from core.links import slug_url_maker
-from core.models import AuditLog, Municipio
+from core.models import PERSONAL_ACTIONS, AuditLog, Municipio
 from core.pdf import render_pdf
 from core.ratelimit import retry_after
 from core.territories import territory_view
@@ -371,8 +371,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         entry.details = entry.describe_changes(names)
     query = QueryDict(mutable=True)
     query.update({k: v for k, v in {"action": action, "q": text}.items() if v})
+    # The filter's choices: every action by its label (the code stays in the URL and in the row).
+    # Those the coordinators never see (a worker's purchases: PERSONAL_ACTIONS) are not offered either.
+    actions = sorted(((code, str(label)) for code, label in ACTION_LABELS.items() if not code.startswith(PERSONAL_ACTIONS)),
+                     key=lambda item: item[1].casefold())
     return render(request, "network/audit_log.html",
-                  {"page": page, "action": action, "q": text, "query": query.urlencode()})
+                  {"page": page, "action": action, "q": text, "query": query.urlencode(), "actions": actions})
 
 
 @require_safe

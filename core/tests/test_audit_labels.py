@@ -28,3 +28,15 @@ def test_a_changed_long_text_says_changed_and_a_boolean_says_yes_or_no():
     assert described["is published"] == "no → sì"
     with translation.override("en"):
         assert describe_changes({"body": True}, model=Article)[0][1] == "changed"
+
+
+def test_a_list_of_two_is_a_list_and_a_pair_of_lists_reads_before_and_after():
+    with translation.override("it"):
+        described = dict(describe_changes({
+            "categories": ["f_bis", "f_ter"],
+            "workingtable_added": ["Orari flessibili", "Cura dei figli"],
+            "organisers": [[], ["Comune di Milano", "Piano C"]],
+        }, model=Event))
+    assert described["categorie ammesse"] == "f-bis, f-ter"  # it read "f_bis → f_ter"
+    assert described["tavoli aggiunti"] == "Orari flessibili, Cura dei figli"
+    assert described["organizzatori"] == "— → Comune di Milano, Piano C"  # it read "—, ['Comune di Milano', …]"

@@ -527,6 +527,7 @@ def test_the_coordinators_audit_log_does_not_show_what_a_worker_bought(client_as
     page = client_as(personas["coordinator"]).get("/milano/coordinamento/registro/", {"action": "welfare"})
     text = page.content.decode()
     assert "welfare.plan.created" in text or "welfare.worker.enrolled" in text
+    # Not in the rows, nor offered as a filter.
     assert "welfare.order.placed" not in text and order.code not in text and "Doposcuola" not in text
 
 
