@@ -323,7 +323,10 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         return _manage_action(request, event)
     registrations = event.registrations.select_related("table", "waiting_table").order_by("created_at", "pk")
     status = request.GET.get("stato", "")
-    if status == Registration.Status.WAITLISTED:
+    unseated = Q(status=Registration.Status.CONFIRMED, table__isnull=True, waiting_table__isnull=True)
+    if status == NO_TABLE:
+        registrations = registrations.filter(unseated)
+    elif status == Registration.Status.WAITLISTED:
         registrations = registrations.waiting()  # in the order seats are handed out
     elif status in Registration.Status.values:
         registrations = registrations.filter(status=status)
@@ -343,6 +346,9 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         **{s: Count("pk", filter=Q(status=s)) for s in Registration.Status.values},
         present=Count("pk", filter=Q(checked_in_at__isnull=False)),
         certifiable=Count("pk", filter=Q(checked_in_at__isnull=False, is_anonymised=False)),
+        # Confirmed with neither a table nor a place in a table's queue: promoted or confirmed out of
+        # turn after the assignment ran, say. Nothing else on the page would show them.
+        unseated=Count("pk", filter=unseated),
     )
     tables = list(event.tables.all())
     if is_ranked:
@@ -351,8 +357,12 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     query.pop("page", None)
     return render(request, "events/manage.html", {
         "event": event, "page": page, "counts": counts, "status": status, "q": q, "query": query.urlencode(),
-        "statuses": Registration.Status.choices, "tables": tables, "is_ranked": is_ranked,
+        "statuses": Registration.Status.choices, "tables": tables, "is_ranked": is_ranked, "no_table": NO_TABLE,
     })
+
+
+# The manage page's filter for confirmed people without a table (beside the statuses).
+NO_TABLE = "senza_tavolo"
 
 
 def _add_waiting_positions(event: Event, registrations) -> None:

@@ -120,3 +120,28 @@ def test_unseated_people_wait_for_their_first_choice_and_get_a_freed_seat(territ
     services.cancel_registration(registration=first if seated_pk == first.pk else second)
     waiting.refresh_from_db()
     assert waiting.table == table and waiting.waiting_table is None
+
+
+@pytest.mark.django_db
+def test_the_manage_page_shows_who_was_confirmed_after_the_assignment_without_a_table(territory, personas, client_as):
+    from django.urls import reverse
+
+    from events import services
+    from events.models import WorkingTable
+
+    from .factories import make_event, person
+
+    event = make_event(territory, capacity=10, table_mode="ranked", tables=[("Welfare", 5), ("D&I", 5)])
+    welfare = WorkingTable.objects.filter(event=event).order_by("position").first()
+    services.register_attendee(event=event, data=person(1), preferences=[welfare.pk])
+    services.assign_tables(event=event, actor=personas["coordinator"])
+    manage = reverse("events:manage", kwargs={"territory": "milano", "slug": event.slug})
+    client = client_as(personas["coordinator"])
+    assert "non ha un tavolo" not in client.get(manage).content.decode()
+
+    # Registered after the assignment ran: confirmed, seated nowhere, in no table's queue.
+    services.register_attendee(event=event, data=person(2), preferences=[welfare.pk])
+    page = client.get(manage).content.decode()
+    assert "1 persona confermata non ha un tavolo né è in attesa di uno." in page
+    listed = client.get(manage, {"stato": "senza_tavolo"}).content.decode()
+    assert "persona2@example.org" in listed and "persona1@example.org" not in listed
