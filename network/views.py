@@ -28,6 +28,7 @@ from core.ratelimit import retry_after
 from core.territories import territory_view
 from core.text import render_markdown
 from events.models import Event
+from welfare.models import Service
 
 from . import services
 from .forms import (
@@ -153,6 +154,9 @@ def _organisation_context(request: HttpRequest, slug: str) -> dict:
         "organisation": organisation,
         "description": render_markdown(organisation.description),
         "can_edit": can(request.user, Perm.EDIT_ORGANISATION, organisation=organisation),
+        # A provider's page leads to what it offers in the welfare catalogue (and each service back here).
+        "services": list(Service.objects.published().filter(provider=organisation).order_by("title", "pk")
+                         .only("title", "slug", "price_cents")),
     }
 
 

@@ -64,6 +64,18 @@ def test_catalogue_lists_filters_and_serves_its_fragment(client, world, coop):
     assert "Indica anche la longitudine" in half and "Corso di yoga" in half
 
 
+def test_a_provider_and_its_services_lead_to_each_other(client, world, coop, firm):
+    yoga = make_service(coop, title="Corso di yoga")
+    make_service(coop, title="Servizio in bozza", is_published=False)
+    provider_page = client.get(f"/milano/organizzazioni/{coop.slug}/").content.decode()
+    assert "Servizi nel catalogo welfare" in provider_page
+    assert f'href="/milano/welfare/servizi/{yoga.slug}/"' in provider_page and "Servizio in bozza" not in provider_page
+    service_page = client.get(yoga.get_absolute_url()).content.decode()
+    assert f'href="/milano/organizzazioni/{coop.slug}/">{coop.name}</a>' in service_page
+    # An organisation that offers nothing has no such section.
+    assert "Servizi nel catalogo welfare" not in client.get(f"/milano/organizzazioni/{firm.slug}/").content.decode()
+
+
 def test_a_worker_buys_from_the_service_page_once_even_clicking_twice(client_as, world, personas):
     client = client_as(personas["worker"])
     page = client.get(world["service"].get_absolute_url())
