@@ -6,7 +6,9 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from events.models import Event
 from network.models import Article, NetworkRole
+from welfare.models import Service
 
 from . import ratelimit
 from .cache import public_page
@@ -34,10 +36,15 @@ def territory_home(request: HttpRequest) -> HttpResponse:
         members=Count("id"),
         partners=Count("id", filter=Q(network_role__in=[NetworkRole.LEAD, NetworkRole.PARTNER, NetworkRole.ATI_MEMBER])),
         firms=Count("id", filter=Q(network_role=NetworkRole.MEMBER_FIRM)),
-        providers=Count("id", filter=Q(network_role=NetworkRole.PROVIDER)),
     )
+    # Who offers services is who has some in the catalogue (partners of the ATI do, not only "providers").
+    counts["providers"] = Service.objects.published().filter(territory=territory).values("provider").distinct().count()
     articles = Article.objects.published().filter(territory=territory)[:3]
-    return render(request, "core/territory_home.html", {"counts": counts, "articles": articles})
+    # The page is cached for a minute (core.cache.TIMEOUT) and events do not invalidate it: an event
+    # published or taken down shows here within that minute.
+    events = Event.objects.in_territory(territory).published().upcoming().only(
+        "title", "slug", "summary", "starts_at", "ends_at", "mode", "venue_name")[:3]
+    return render(request, "core/territory_home.html", {"counts": counts, "articles": articles, "events": events})
 
 
 def _page_context(slug: str) -> dict:

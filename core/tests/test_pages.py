@@ -10,7 +10,7 @@ from django.apps import apps as django_apps
 from django.core import mail
 from django.urls import reverse
 
-from conftest import make_territory
+from conftest import make_organisation, make_territory
 from core.models import Page, SentMail, Territory
 from network.models import Article
 
@@ -320,3 +320,28 @@ def test_the_territory_home_shows_its_english_description_to_english_readers(cli
     assert "Una rete di conciliazione." in client.get(home).content.decode()
     english = client.get(home, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "A work-life balance network." in english and 'lang="it">A work' not in english
+
+
+def test_the_territory_home_shows_the_next_events_and_counts_who_offers_services(client, territory, coop, firm):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.tests.factories import make_event
+    from welfare.tests.factories import make_service
+
+    soon = make_event(territory, starts_at=timezone.now() + timedelta(days=5))
+    draft = make_event(territory, starts_at=timezone.now() + timedelta(days=6), is_published=False)
+    over = make_event(territory, starts_at=timezone.now() - timedelta(days=30))
+    make_service(coop)
+    make_service(coop)  # one provider, two services
+    make_service(make_organisation(territory, "Equa", kind="social_coop", network_role="ati_member"))
+    make_organisation(territory, "Fornitore senza servizi", kind="social_coop", network_role="provider")
+    page = client.get(reverse("core:territory_home", kwargs={"territory": territory.slug})).content.decode()
+    assert "Prossimi eventi" in page and f'href="/milano/eventi/{soon.slug}/"' in page
+    assert f"/eventi/{draft.slug}/" not in page and f"/eventi/{over.slug}/" not in page
+    providers = re.search(r"Fornitori di servizi</dt><dd[^>]*>(\d+)<", page).group(1)
+    # Counted by what they offer, whatever their role: the cooperative and the ATI member, not the one
+    # with nothing in the catalogue (counting the "provider" role gave 2 the other way round).
+    assert providers == "2"
+    assert "I servizi welfare della rete" in page
