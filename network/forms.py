@@ -34,6 +34,10 @@ def check_size_class(form: forms.BaseForm, cleaned: dict) -> None:
         form.add_error("size_class", _("La dimensione si indica solo per le imprese."))
 
 
+class TelInput(forms.TextInput):
+    input_type = "tel"
+
+
 class JoinRequestForm(forms.ModelForm):
     privacy_acknowledged = forms.BooleanField(
         label=_("Ho letto l'informativa sul trattamento dei dati personali"),
@@ -48,7 +52,15 @@ class JoinRequestForm(forms.ModelForm):
             "name", "kind", "size_class", "requested_role", "tax_code", "vat_number", "address", "postal_code",
             "city", "municipio", "website", "contact_name", "email", "phone", "motivation",
         ]
-        widgets = {"motivation": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "motivation": forms.Textarea(attrs={"rows": 4}),
+            # Phones offer their keypads: digits for a CAP and a partita IVA, the dialler for a phone.
+            "phone": TelInput,
+            "postal_code": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "vat_number": forms.TextInput(attrs={"inputmode": "numeric"}),
+        }
+        # The form speaks to the person filling it in ("tu"), about their organisation.
+        labels = {"motivation": _("Perché la tua organizzazione vuole aderire")}
         help_texts = {
             "tax_code": _("11 cifre per le organizzazioni, 16 caratteri per le ditte individuali."),
             "vat_number": _("11 cifre; facoltativa per associazioni ed enti senza partita IVA."),

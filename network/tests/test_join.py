@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -214,3 +216,11 @@ def test_a_double_click_on_the_join_form_files_one_request(territory, monkeypatc
         thread.join(timeout=60)
     assert sorted(statuses, key=str) == [302, 422]
     assert JoinRequest.objects.count() == 1
+
+
+def test_the_join_form_offers_phones_the_right_keypad_and_speaks_to_the_person(client, territory):
+    page = client.get(reverse("network:join", kwargs={"territory": "milano"})).content.decode()
+    assert re.search(r'<input type="tel" name="phone"', page)
+    assert re.search(r'name="postal_code"[^>]*inputmode="numeric"', page)
+    assert re.search(r'name="name"[^>]*autocomplete="organization"', page)
+    assert "Perché la tua organizzazione vuole aderire" in page and "volete" not in page
