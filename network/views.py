@@ -98,7 +98,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     cards = _cards(request, page.object_list, municipi=_municipi(request))
     context = {"form": form, "page": page, "cards": cards, "query": query.urlencode()}
     if wants_fragment(request):
-        return render(request, "network/directory.html#results", context)
+        # `fragment`: what goes out of band with it (the count read out, the language links) goes only then.
+        return render(request, "network/directory.html#results", {**context, "fragment": True})
     return render(request, "network/directory.html", context)
 
 

@@ -99,7 +99,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "point": point}
     if wants_fragment(request):
-        return render(request, "welfare/catalogue.html#results", context)
+        # `fragment`: what goes out of band with it (the count read out, the language links) goes only then.
+        return render(request, "welfare/catalogue.html#results", {**context, "fragment": True})
     return render(request, "welfare/catalogue.html", context)
 
 

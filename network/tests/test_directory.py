@@ -247,3 +247,14 @@ def test_a_count_in_the_thousands_is_grouped_as_each_language_writes_it(client, 
     )
     assert "1.234 organizzazioni trovate" in client.get(DIRECTORY).content.decode()
     assert "1,234 organisations found" in client.get(DIRECTORY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_a_filter_change_reads_out_the_count_not_the_whole_list(client, network):
+    page = client.get(DIRECTORY).content.decode()
+    assert 'aria-live' not in page.split('id="directory-results"')[1].split(">")[0]
+    assert '<p id="directory-count" class="visually-hidden" role="status"></p>' in page
+    fragment = client.get(DIRECTORY, {"kind": "social_coop"}, HTTP_HX_REQUEST="true").content.decode()
+    assert '<p id="directory-count" hx-swap-oob="innerHTML">2 organizzazioni trovate</p>' in fragment
+    # Going Back asks for the whole page: one count region, one set of language links.
+    restored = client.get(DIRECTORY, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
+    assert restored.count('id="directory-count"') == 1 and restored.count('id="mire-lang"') == 1
