@@ -254,13 +254,17 @@ def save_article(*, territory: Territory, article: Article | None, data: dict[st
     `version` is article_version() as the editor's form was drawn: a save in between refuses this one.
     """
     if article is None:
-        article = Article(territory=territory, author=actor, slug=free_slug(
-            data["title"], Article.objects.filter(territory=territory), fallback="notizia", max_length=120,
-            reserved=RESERVED_ARTICLE_SLUGS,
-        ))
-        for field in ARTICLE_FIELDS:
-            setattr(article, field, data[field])
-        article.save()
+        article = Article(territory=territory, author=actor, **{field: data[field] for field in ARTICLE_FIELDS})
+        for attempt in range(3):
+            article.slug = free_slug(data["title"], Article.objects.filter(territory=territory), fallback="notizia",
+                                     max_length=120, reserved=RESERVED_ARTICLE_SLUGS)
+            try:
+                with transaction.atomic():  # two coordinators may take the same title's slug at once
+                    article.save()
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         audit.record(actor=actor, action="article.created", obj=article, territory=territory)
         locked = article
     else:

@@ -211,3 +211,13 @@ def test_cancelling_a_schedule_says_so_and_taking_back_asks_first(coordinator, t
     page = coordinator.get(desk("network:article_edit", pk=published.pk)).content.decode()
     assert re.search(r'value="unpublish" data-confirm="Ritirare la notizia\?', page)
     assert "js/confirm-submit" in page
+
+
+def test_two_articles_with_one_title_get_two_addresses(territory, personas, monkeypatch):
+    first = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"])
+    # A colleague's article takes the free slug between the check and the insert: the first answer is
+    # already taken when the row goes in, and the service asks again instead of failing.
+    answers = iter([first.slug, f"{first.slug}-2"])
+    monkeypatch.setattr(services, "free_slug", lambda *args, **kwargs: next(answers))
+    second = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"])
+    assert second.slug == f"{first.slug}-2" and Article.objects.count() == 2
