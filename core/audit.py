@@ -7,6 +7,7 @@ or roll back together.
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from . import statements
 from .models import AuditLog, Territory
@@ -37,3 +38,12 @@ def plain(value: Any) -> Any:
     """A field's value as a row's `changes` keep it: JSON's own types as they are (the log then says a
     yes/no in words and an amount in euros), anything else (a date, a related row, a Decimal) as text."""
     return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def last_saved(obj: models.Model, *, actions: list[str]) -> tuple[str, Any]:
+    """Who saved `obj` last among `actions`, and when (None when no row says): for the editors that
+    refuse a save made over someone else's."""
+    row = AuditLog.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk), action__in=actions).first()
+    if row is None:
+        return _("un'altra persona"), None
+    return row.actor_display or _("un'altra persona"), row.created_at

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, can_facilitate, require
+from core import audit
 from core.forms import posted_id, typed_code, typed_text
-from core.models import AuditLog
 from core.pdf import render_pdf
 from core.ratelimit import retry_after, retry_after_for, too_many_requests
 from core.territories import territory_view
@@ -620,10 +620,8 @@ def _rows_gone(formsets) -> bool:
 def _show_edit_conflict(event: Event, form, *, current_version: int, rows_gone: bool = False) -> None:
     """Someone saved the event after this form was drawn. Their changes stay; this form comes back
     with what was typed, now carrying the current version: saving it again is a deliberate choice."""
-    last = AuditLog.objects.filter(object_type="events.event", object_id=str(event.pk),
-                                   action__in=["event.updated", "event.created"]).first()
-    who = {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
-           "when": date_format(timezone.localtime(last.created_at), "SHORT_DATETIME_FORMAT") if last else "—"}
+    actor, moment = audit.last_saved(event, actions=["event.updated", "event.created"])
+    who = {"who": actor, "when": date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "—"}
     if rows_gone:
         form.add_error(None, _(
             "Nel frattempo %(who)s ha salvato questo evento (%(when)s) ed eliminato sessioni, tavoli o domande "

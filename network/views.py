@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.permissions import Perm, can, require
+from core import audit
 from core.audit_labels import ACTION_LABELS
 from core.cache import fragments, public_data, public_page, public_pages_version
 from core.forms import typed_text
@@ -520,12 +521,12 @@ def _article_saved_message(article: Article, action: str, *, was_scheduled: bool
 def _show_article_conflict(article: Article, form, *, current_version: str) -> None:
     """Someone saved the article after this form was drawn. Their changes stay; this form comes back
     with what was typed, now carrying the current version: saving it again is a deliberate choice."""
-    last = AuditLog.objects.filter(object_type="network.article", object_id=str(article.pk)).first()
+    actor, moment = audit.last_saved(article, actions=["article.created", "article.updated", "article.published",
+                                                       "article.unpublished"])
     form.add_error(None, _(
         "Nel frattempo %(who)s ha salvato questa notizia (%(when)s): le tue modifiche non sono state salvate. "
         "Ricarica la pagina per vedere le sue, oppure salva di nuovo per sostituirle con quelle qui sotto."
-    ) % {"who": last.actor_label if last and last.actor_label else _("un'altra persona"),
-         "when": _when(last.created_at) if last else "—"})
+    ) % {"who": actor, "when": _when(moment) if moment else "—"})
     form.data = form.data.copy()
     form.data["version"] = current_version
 
@@ -536,17 +537,20 @@ def _show_article_conflict(article: Article, form, *, current_version: str) -> N
 def article_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Only a draft can be deleted; a published article is taken back instead (people may have its link)."""
     article = _article_for_coordinator(request, pk)
-    if request.method == "POST" and article.published_at is None:
-        try:
-            services.delete_article(article=article, actor=request.user)
-        except Article.DoesNotExist:  # deleted by someone else a moment ago
-            raise Http404 from None
-        except services.ArticleIsPublished:
-            pass  # published by someone else a moment ago: said below
-        else:
-            messages.success(request, _("Bozza «%(title)s» eliminata.") % {"title": article.title})
-            return redirect("network:manage_articles", territory=request.territory.slug)
-    if article.published_at is not None or request.method == "POST":
-        messages.error(request, _("Si possono eliminare solo le bozze: ritira prima la notizia dalla pubblicazione."))
-        return redirect("network:article_edit", territory=request.territory.slug, pk=article.pk)
-    return render(request, "network/article_delete.html", {"article": article})
+    if article.published_at is not None:
+        return _only_drafts_are_deleted(request, article)
+    if request.method == "GET":
+        return render(request, "network/article_delete.html", {"article": article})
+    try:
+        services.delete_article(article=article, actor=request.user)
+    except Article.DoesNotExist:  # deleted by someone else a moment ago
+        raise Http404 from None
+    except services.ArticleIsPublished:  # published by someone else a moment ago
+        return _only_drafts_are_deleted(request, article)
+    messages.success(request, _("Bozza «%(title)s» eliminata.") % {"title": article.title})
+    return redirect("network:manage_articles", territory=request.territory.slug)
+
+
+def _only_drafts_are_deleted(request: HttpRequest, article: Article) -> HttpResponse:
+    messages.error(request, _("Si possono eliminare solo le bozze: ritira prima la notizia dalla pubblicazione."))
+    return redirect("network:article_edit", territory=request.territory.slug, pk=article.pk)

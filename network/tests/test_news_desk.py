@@ -221,3 +221,27 @@ def test_two_articles_with_one_title_get_two_addresses(territory, personas, monk
     monkeypatch.setattr(services, "free_slug", lambda *args, **kwargs: next(answers))
     second = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"])
     assert second.slug == f"{first.slug}-2" and Article.objects.count() == 2
+
+
+def test_a_draft_published_by_a_colleague_while_deleting_it_is_kept(coordinator, territory, personas, monkeypatch):
+    draft = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"])
+    delete = services.delete_article
+
+    def published_meanwhile(*, article, actor):
+        Article.objects.filter(pk=article.pk).update(published_at=timezone.now())  # the colleague, first
+        return delete(article=article, actor=actor)
+
+    monkeypatch.setattr(services, "delete_article", published_meanwhile)
+    response = coordinator.post(desk("network:article_delete", pk=draft.pk), follow=True)
+    assert response.redirect_chain[-1][0] == desk("network:article_edit", pk=draft.pk)
+    assert "Si possono eliminare solo le bozze" in response.content.decode()
+    assert Article.objects.filter(pk=draft.pk).exists()
+    assert not AuditLog.objects.filter(action="article.deleted").exists()
+
+
+def test_the_conflict_names_who_saved_last(coordinator, territory, personas):
+    article = services.save_article(territory=territory, article=None, data=TEXT, actor=personas["coordinator"])
+    drawn = services.article_version(article)
+    services.save_article(territory=territory, article=article, data={**TEXT, "summary": "Altro."}, actor=personas["org_admin"])
+    response = coordinator.post(desk("network:article_edit", pk=article.pk), {**TEXT, "action": "save", "version": drawn})
+    assert f"Nel frattempo {personas['org_admin'].email} ha salvato questa notizia" in response.content.decode()
